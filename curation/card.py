@@ -1,0 +1,78 @@
+"""The curated set's dataset card (``README.md`` with YAML front matter, loadable as a hub
+dataset card) and manifest helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _size_category(n: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
+        if n < limit:
+            return label
+    return "100K<n<1M"
+
+
+def build_card(manifest: dict[str, Any]) -> str:
+    """Markdown card stating what was read, what every step did, and what was probed with what."""
+    counts, probe = manifest["counts"], manifest["probe"]
+    lines = [
+        "---",
+        "pretty_name: lessmore curated SFT set",
+        "task_categories:",
+        "- text-generation",
+        "size_categories:",
+        f"- {_size_category(counts['kept'])}",
+        "configs:",
+        "- config_name: default",
+        "  data_files:",
+        "  - split: train",
+        "    path: train.jsonl",
+        "tags:",
+        "- lessmore",
+        "- sft",
+        "---",
+        "",
+        "# Curated SFT set",
+        "",
+        f"Built by `lessmore curate` from {', '.join(f'`{s}`' for s in manifest['inputs'])} "
+        f"with seed {manifest['seed']}.",
+        "",
+        "## Counts",
+        "",
+        "| rows in | kept | filtered | rejected |",
+        "|---:|---:|---:|---:|",
+        f"| {counts['rows_in']} | {counts['kept']} | {counts['filtered']} | {counts['rejected']} |",
+        "",
+        "Every row not kept is listed with its step and reason in `filtered.jsonl` "
+        "(dropped by a curation step) or `rejected.jsonl` (invalid input: file, line, field).",
+        "",
+        "## Steps",
+        "",
+        "| step | rows in | rows out | filtered |",
+        "|---|---:|---:|---:|",
+        *[f"| {s['name']} | {s['rows_in']} | {s['rows_out']} | {s['filtered']} |"
+          for s in manifest["steps"]],
+        "",
+        "## Knowledge probing",
+        "",
+    ]
+    if probe["enabled"]:
+        lines += [
+            f"QA rows were probed with **{manifest['model']['path']}** "
+            f"({probe['n_prompts']} few-shot prompts x {probe['k_shots']} exemplars, greedy + "
+            f"{probe['n_samples']} samples per prompt at T={probe['temperature']}, "
+            f"{'shortcut' if probe['shortcut'] else 'full'} protocol).",
+            "",
+            "| category | probed | kept |",
+            "|---|---:|---:|",
+            *[f"| {cat} | {n} | {manifest['categories_kept'].get(cat, 0)} |"
+              for cat, n in manifest["categories_probed"].items()],
+        ]
+    else:
+        lines.append("Probing was switched off; rows carry no knowledge category.")
+    lines += ["", "## Token lengths", "",
+              f"Measured with the training template of `{manifest['model']['path']}`: "
+              f"{manifest['tokens']['total']} tokens in kept rows, "
+              f"{manifest['tokens']['assistant']} of them in assistant turns (trained).", ""]
+    return "\n".join(lines)

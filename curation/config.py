@@ -1,0 +1,53 @@
+"""Typed schema of ``lessmore curate``: a typo or a wrong type fails at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import MISSING
+
+from .core.config import register_schema
+from .core.models import ModelConfig
+
+
+@dataclass
+class ProbeConfig:
+    """SliCK-style knowledge probing of QA rows (DESIGN §3.1)."""
+
+    name: str = "quick"
+    enabled: bool = True
+    n_prompts: int = 3  # few-shot prompts per item (paper: 10)
+    k_shots: int = 4  # exemplars per prompt, same group, never the item itself
+    n_samples: int = 2  # samples per prompt at `temperature` (paper: 16)
+    temperature: float = 0.5
+    top_k: int = 40
+    max_new_tokens: int = 16
+    # sample only when no greedy answer was right, and stop at the first right sample: the
+    # categories are the same as the full protocol at about half the cost
+    shortcut: bool = True
+    batch_size: int = 16
+
+
+@dataclass
+class CurateConfig:
+    """``lessmore curate input=PATH_OR_HUB_NAME out=DIR``."""
+
+    input: Any = MISSING  # a path, folder, glob or hub name, or a list of them
+    out: str = MISSING
+    input_format: str = "auto"
+    input_split: str = "train"  # split of a hub dataset
+    # rows whose `split` field is not listed are filtered (keeps held-out facts out of training)
+    splits: list[str] | None = None
+    budget: int = 100
+    seed: int = 0
+    selection: str = "known_first"  # known_first | random
+    max_length: int = 1024  # tokens under the training template
+    overlong: str = "drop"  # drop | truncate | error
+    max_message_chars: int = 100_000
+    show_progress: bool = True
+    model: ModelConfig = field(default_factory=ModelConfig)
+    probe: ProbeConfig = field(default_factory=ProbeConfig)
+
+
+register_schema("curate_schema", CurateConfig)

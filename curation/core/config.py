@@ -1,0 +1,93 @@
+"""Hydra plumbing shared by every stage: where ``conf/`` is, typed schemas, one-line errors,
+and the resolved config written beside every run's outputs.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .io import redact_secrets, write_text
+
+log = logging.getLogger(__name__)
+
+CONF_DIR = Path(os.environ.get("LESSMORE_CONF", Path(__file__).resolve().parents[2] / "conf"))
+RESOLVED_CONFIG_NAME = "config.yaml"
+
+
+class UserError(RuntimeError):
+    """A problem the user can fix (a missing file, a bad option). Printed as one line."""
+
+
+def _register_resolvers() -> None:
+    from omegaconf import OmegaConf
+
+    # ${project_root:} lets configs name the project's own sample data wherever it is run from.
+    if not OmegaConf.has_resolver("project_root"):
+        OmegaConf.register_new_resolver("project_root", lambda: str(CONF_DIR.parent))
+
+
+def register_schema(name: str, node: type) -> None:
+    """Register a dataclass as the typed schema a ``conf/<stage>.yaml`` builds on."""
+    from hydra.core.config_store import ConfigStore
+
+    _register_resolvers()
+    ConfigStore.instance().store(name=name, node=node)
+
+
+def stage_main(config_name: str) -> Callable[[Callable[[Any], Any]], Callable[[], None]]:
+    """Decorate ``run(cfg)`` into a Hydra entry point that turns user errors into one line.
+
+    Hydra's own output directory and logging setup are kept out of the way: the stage writes
+    its resolved config into its own ``out`` directory.
+    """
+    import hydra
+
+    def wrap(run: Callable[[Any], Any]) -> Callable[[], None]:
+        @hydra.main(config_path=str(CONF_DIR), config_name=config_name, version_base="1.3")
+        def _main(cfg):
+            _silence_library_noise()
+            try:
+                run(cfg)
+            except (UserError, FileNotFoundError) as e:
+                print(f"lessmore: error: {e}", file=sys.stderr)
+                sys.exit(2)
+
+        return functools.wraps(run)(lambda: _main())
+
+    return wrap
+
+
+def _silence_library_noise() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for name in ("httpx", "urllib3", "filelock", "datasets", "transformers.modeling_utils"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def to_container(cfg: Any) -> dict[str, Any]:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+
+
+def save_resolved_config(cfg: Any, out_dir: str | Path) -> Path:
+    """Write the resolved (and secret-free) config into the run's output directory."""
+    from omegaconf import OmegaConf
+
+    path = Path(out_dir) / RESOLVED_CONFIG_NAME
+    write_text(path, OmegaConf.to_yaml(OmegaConf.create(redact_secrets(to_container(cfg)))))
+    return path
+
+
+def compose_config(config_name: str, overrides: list[str] | None = None) -> Any:
+    """Compose a stage config outside a Hydra app (tests, the pipeline, notebooks)."""
+    from hydra import compose, initialize_config_dir
+
+    _register_resolvers()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name=config_name, overrides=overrides or [])

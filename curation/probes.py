@@ -1,0 +1,116 @@
+"""Knowledge probing of QA rows, SliCK-style (Gekhman et al., 2024; DESIGN §3.1).
+
+For each item: ``n_prompts`` few-shot prompts, each with ``k_shots`` exemplars from the same
+group (never the item itself); one greedy answer per prompt, plus samples at a temperature.
+P_greedy / P_sample are the shares of correct answers; the category follows from them.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from typing import Any
+
+from datasets import Dataset
+
+from .core.answers import compute_exact_match, extract_short_answer
+from .core.chat import build_qa_prompt
+from .core.generation import DecodeSettings, GenerationEngine
+from .core.records import KnowledgeCategory
+from .steps import Step, StepResult
+
+log = logging.getLogger(__name__)
+PROBE_COLUMNS = ("probe_p_greedy", "probe_p_sample", "probe_category", "probe_known")
+
+
+def categorize(p_greedy: float, p_sample: float | None) -> KnowledgeCategory:
+    """SliCK's four categories from the greedy and sampled hit rates."""
+    if p_greedy >= 1.0:
+        return KnowledgeCategory.HIGHLY_KNOWN
+    if p_greedy > 0.0:
+        return KnowledgeCategory.MAYBE_KNOWN
+    if p_sample:
+        return KnowledgeCategory.WEAKLY_KNOWN
+    return KnowledgeCategory.UNKNOWN
+
+
+def build_probe_prompts(rows: list[dict[str, Any]], n_prompts: int, k_shots: int, seed: int
+                        ) -> list[list[str]]:
+    """``n_prompts`` few-shot prompts per row; exemplars drawn from the row's group, seeded per
+    row id so a row gets the same prompts whatever else is in the pool."""
+    by_group: dict[str | None, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_group[r["group"]].append(i)
+    prompts = []
+    for i, row in enumerate(rows):
+        pool = [j for j in by_group[row["group"]]
+                if j != i and rows[j]["question"] != row["question"]]
+        rng = random.Random(f"{seed}:{row['id']}")
+        item_prompts = []
+        for _ in range(n_prompts):
+            shots = rng.sample(pool, min(k_shots, len(pool)))
+            item_prompts.append(build_qa_prompt(
+                row["question"], [(rows[j]["question"], rows[j]["answers"][0]) for j in shots]))
+        prompts.append(item_prompts)
+    return prompts
+
+
+class SlickProbe(Step):
+    """Adds ``probe_p_greedy``, ``probe_p_sample``, ``probe_category`` and ``probe_known`` to
+    QA rows (rows with ``answers``); other rows get nulls."""
+
+    name = "probe"
+
+    def __init__(self, engine: GenerationEngine, cfg: Any, seed: int):
+        self.engine, self.cfg, self.seed = engine, cfg, seed
+
+    def __call__(self, ds: Dataset) -> StepResult:
+        qa_idx = [i for i, a in enumerate(ds["answers"]) if a]
+        rows = [ds[i] for i in qa_idx]
+        scores = self.probe(rows) if rows else []
+        columns: dict[str, list[Any]] = {c: [None] * len(ds) for c in PROBE_COLUMNS}
+        for i, (p_greedy, p_sample) in zip(qa_idx, scores, strict=True):
+            category = categorize(p_greedy, p_sample)
+            for col, value in zip(PROBE_COLUMNS, (p_greedy, p_sample, category.value,
+                                                  category.known), strict=True):
+                columns[col][i] = value
+        for col in PROBE_COLUMNS:
+            ds = ds.add_column(col, columns[col])
+        return StepResult(ds)
+
+    def probe(self, rows: list[dict[str, Any]]) -> list[tuple[float, float | None]]:
+        """(P_greedy, P_sample) per row; P_sample is None where no sample was drawn."""
+        cfg = self.cfg
+        prompts = build_probe_prompts(rows, cfg.n_prompts, cfg.k_shots, self.seed)
+        flat = [p for item in prompts for p in item]
+        greedy = self.engine.generate(flat, DecodeSettings(
+            max_new_tokens=cfg.max_new_tokens, stop=["\n"]), desc="probing (greedy)")
+        hits = [[compute_exact_match(extract_short_answer(greedy[i * cfg.n_prompts + j][0]),
+                                     row["answers"]) for j in range(cfg.n_prompts)]
+                for i, row in enumerate(rows)]
+        p_greedy = [sum(h) / len(h) for h in hits]
+        p_sample = self._sample(rows, prompts, p_greedy)
+        return list(zip(p_greedy, p_sample, strict=True))
+
+    def _sample(self, rows, prompts, p_greedy) -> list[float | None]:
+        cfg = self.cfg
+        todo = [i for i, p in enumerate(p_greedy) if cfg.n_samples > 0
+                and (p == 0.0 or not cfg.shortcut)]
+        hits: dict[int, int] = dict.fromkeys(todo, 0)
+        drawn: dict[int, int] = dict.fromkeys(todo, 0)
+        settings = DecodeSettings(max_new_tokens=cfg.max_new_tokens, stop=["\n"], do_sample=True,
+                                  temperature=cfg.temperature, top_k=cfg.top_k,
+                                  num_return_sequences=cfg.n_samples, seed=self.seed)
+        for j in range(cfg.n_prompts):
+            # shortcut: an item leaves the loop at its first correct sample
+            active = [i for i in todo if not (cfg.shortcut and hits[i])]
+            if not active:
+                break
+            outs = self.engine.generate([prompts[i][j] for i in active], settings,
+                                        desc=f"probing (samples, prompt {j + 1})")
+            for i, samples in zip(active, outs, strict=True):
+                drawn[i] += len(samples)
+                hits[i] += sum(compute_exact_match(extract_short_answer(s), rows[i]["answers"])
+                               for s in samples)
+        return [hits[i] / drawn[i] if drawn.get(i) else None for i in range(len(rows))]

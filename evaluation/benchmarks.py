@@ -1,0 +1,162 @@
+"""Benchmarks declared as data: a ``conf/suite/*.yaml`` names each benchmark's class
+(``_target_``) and its definition (data, splits, prompt format, stops, decoding), and every score
+is recorded with that definition.
+
+A benchmark is a small dataclass whose fields are its definition; it gets the shared
+:class:`~curation.core.generation.GenerationEngine` (or anything with the same ``generate`` /
+``loglikelihood`` methods and a ``tokenizer``) and returns a
+:class:`~evaluation.results.BenchmarkResult`.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from curation.core.chat import build_chat_qa_messages, build_qa_prompt, render_chat
+from curation.core.config import UserError
+from curation.core.generation import DecodeSettings
+from curation.core.io import compute_file_fingerprint
+from curation.core.readers import read_records
+
+from .metrics import compute_exact_match
+from .results import BenchmarkResult, build_metric
+
+log = logging.getLogger(__name__)
+
+
+class Benchmark(abc.ABC):
+    """Base class: subclasses are dataclasses whose fields define the benchmark."""
+
+    name: str
+
+    @abc.abstractmethod
+    def evaluate(self, engine: Any) -> BenchmarkResult:
+        """Run the benchmark with one model's engine."""
+
+    def settings(self) -> dict[str, Any]:
+        """The definition recorded with every score: all fields but the benchmark's name."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "name"}
+
+
+@dataclass
+class ClosedBookQA(Benchmark):
+    """Few-shot closed-book QA scored by exact match against any gold alias (NQ-open rules).
+
+    Exemplars come from ``exemplar_split``: the first ``k_shots`` of the item's own group in
+    file order, topped up from other groups when the group has too few, so every prompt has the
+    same number of shots and prompts of one group share a prefix.
+    """
+
+    data: str
+    name: str = "closed_book_qa"
+    eval_split: str = "heldout"
+    exemplar_split: str = "exemplar"
+    k_shots: int = 4
+    max_new_tokens: int = 16
+    stop: list[str] = field(default_factory=lambda: ["\n"])
+    chat_template: bool = False  # render with the training chat template instead of Q:/A: text
+    limit: int | None = None  # first n eval items, for smoke runs
+
+    def settings(self) -> dict[str, Any]:
+        fmt = "chat_template" if self.chat_template else "plain_few_shot"
+        return {**super().settings(), "prompt_format": f"qa/{fmt}", "decoding": "greedy",
+                "extraction": "first_line_stripped", "metric": "exact_match (any alias)"}
+
+    def evaluate(self, engine: Any) -> BenchmarkResult:
+        items, exemplars = self.load_items()
+        prompts = [self.build_prompt(item, exemplars, engine.tokenizer) for item in items]
+        decode = DecodeSettings(max_new_tokens=self.max_new_tokens, stop=list(self.stop),
+                                do_sample=False)
+        generations = [outs[0] for outs in engine.generate(prompts, decode, desc=self.name)]
+        rows = [self.score(item, prompt, text)
+                for item, prompt, text in zip(items, prompts, generations, strict=True)]
+        return BenchmarkResult(
+            name=self.name, metrics={f"{self.name}/exact_match": build_metric(rows)},
+            settings=self.settings(), data_fingerprint=compute_file_fingerprint(self.data),
+            samples=rows)
+
+    def load_items(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(eval items, exemplar pool) from the data file, split by the ``split`` field."""
+        if not Path(self.data).is_file():
+            raise UserError(f"{self.name}: data file not found: {self.data}")
+        read = read_records(self.data, input_format="qa")
+        for bad in read.rejections:
+            log.warning("%s: skipped %s:%d (%s: %s)", self.name, bad.file, bad.line,
+                        bad.field, bad.reason)
+        items = [r for r in read.records if r["split"] == self.eval_split]
+        exemplars = [r for r in read.records if r["split"] == self.exemplar_split]
+        if self.limit is not None:
+            items = items[:self.limit]
+        if not items:
+            raise UserError(f"{self.name}: no rows with split {self.eval_split!r} in {self.data}")
+        if len(exemplars) < self.k_shots:
+            raise UserError(f"{self.name}: k_shots={self.k_shots} but {self.data} has only "
+                            f"{len(exemplars)} rows with split {self.exemplar_split!r}")
+        return items, exemplars
+
+    def build_prompt(self, item: Mapping[str, Any], pool: list[dict[str, Any]],
+                     tokenizer: Any) -> str:
+        shots = [(ex["question"], ex["answers"][0]) for ex in self.pick_exemplars(item, pool)]
+        if not self.chat_template:
+            return build_qa_prompt(item["question"], shots)
+        return render_chat(tokenizer, build_chat_qa_messages(item["question"], shots),
+                           add_generation_prompt=True)
+
+    def pick_exemplars(self, item: Mapping[str, Any], pool: list[dict[str, Any]]
+                       ) -> list[dict[str, Any]]:
+        others = [ex for ex in pool if ex["id"] != item["id"]]
+        same = [ex for ex in others if ex["group"] == item["group"]]
+        rest = [ex for ex in others if ex["group"] != item["group"]]
+        return (same + rest)[:self.k_shots]
+
+    def score(self, item: Mapping[str, Any], prompt: str, generation: str) -> dict[str, Any]:
+        """One ``samples.jsonl`` row; the raw generation is kept so extraction can be audited."""
+        prediction = extract_first_line(generation)
+        return {"id": item["id"], "group": item["group"], "prompt": prompt,
+                "generation": generation, "prediction": prediction,
+                "references": list(item["answers"]),
+                "score": compute_exact_match(prediction, item["answers"])}
+
+
+def extract_first_line(text: str) -> str:
+    """The first non-blank line of a completion, stripped."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def build_benchmarks(benchmarks: Mapping[str, Any], *, limit: int | None = None
+                     ) -> list[Benchmark]:
+    """Instantiate the suite's benchmarks, checking each entry against its class's fields
+    (an unknown key or a wrong type fails here, before any model is loaded)."""
+    from hydra.utils import get_class
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    built = []
+    for key, entry in benchmarks.items():
+        spec = dict(OmegaConf.to_container(OmegaConf.create(entry), resolve=True))
+        target = spec.pop("_target_", None)
+        try:
+            cls = get_class(target) if target else None
+        except Exception as e:  # hydra raises ImportError or ValueError depending on the cause
+            raise UserError(f"suite benchmark {key!r}: cannot import {target!r} ({e})") from None
+        if not (isinstance(cls, type) and issubclass(cls, Benchmark)):
+            raise UserError(f"suite benchmark {key!r}: _target_ must name a Benchmark class, "
+                            f"got {target!r}")
+        try:
+            typed = OmegaConf.merge(OmegaConf.structured(cls), spec)
+            benchmark = cls(**OmegaConf.to_container(typed, throw_on_missing=True))
+        except OmegaConfBaseException as e:
+            raise UserError(f"suite benchmark {key!r}: {str(e).splitlines()[0]}") from None
+        if limit is not None:
+            benchmark = dataclasses.replace(benchmark, limit=limit)
+        built.append(benchmark)
+    names = [b.name for b in built]
+    if len(set(names)) != len(names):
+        raise UserError(f"suite has duplicate benchmark names: {names}")
+    return built

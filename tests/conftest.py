@@ -1,0 +1,42 @@
+"""Offline by construction: the hub is switched off before transformers is imported, torch is
+pinned to one thread per process, and models are tiny ones built locally once per session."""
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(int(os.environ.get("LESSMORE_TEST_THREADS", "1")))
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    """A private model cache for the session (tiny models are built into it)."""
+    path = tmp_path_factory.mktemp("lessmore-cache")
+    os.environ["LESSMORE_CACHE"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(cache_dir) -> Path:
+    from curation.core.tiny import build_tiny_model
+
+    return build_tiny_model(cache_dir / "models" / "tiny")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = SHARED / "data"
+    if not path.is_dir():
+        pytest.skip("../shared/data is absent")
+    return path

@@ -1,0 +1,100 @@
+"""`lessmore curate` end to end on the tiny model: accounting, outputs, determinism."""
+
+import json
+
+import pytest
+
+from curation import config as _schema  # noqa: F401  (registers the schema)
+from curation.core.config import UserError, compose_config
+from curation.core.io import read_jsonl
+from curation.run import run
+
+CHAT = [{"role": "user", "content": "What is tea?"},
+        {"role": "assistant", "content": "A drink made from leaves."}]
+
+
+def make_pool(path):
+    rows = [{"id": f"q{i}", "question": f"What is the capital of land {i}?",
+             "answers": [f"City {i}"], "group": "capital" if i % 2 else "river",
+             "split": "heldout" if i % 5 == 0 else "pool"} for i in range(20)]
+    rows += [{"id": "c1", "messages": CHAT}, {"id": "c2", "messages": CHAT},  # exact duplicate
+             {"id": "c3", "messages": [{"role": "user", "content": "Long?"},
+                                       {"role": "assistant", "content": "word " * 400}]}]
+    with open(path, "w") as f:
+        for row in rows:
+            f.write(json.dumps(row) + "\n")
+        f.write('{"messages": [\n')  # malformed
+        f.write(json.dumps({"id": "c4", "messages": []}) + "\n")  # empty conversation
+    return path
+
+
+def curate(tmp_path, name, **overrides):
+    pool = make_pool(tmp_path / "pool.jsonl")
+    args = [f"input={pool}", f"out={tmp_path / name}", "model=tiny", "budget=8",
+            "max_length=200", "show_progress=false",
+            *[f"{k}={v}" for k, v in overrides.items()]]
+    return run(compose_config("curate", args)), tmp_path / name
+
+
+@pytest.fixture(scope="module")
+def curated(tmp_path_factory, cache_dir):
+    tmp = tmp_path_factory.mktemp("curate")
+    return curate(tmp, "out", splits="[pool]")
+
+
+def test_every_row_is_kept_filtered_or_rejected(curated):
+    manifest, out = curated
+    c = manifest["counts"]
+    assert c["rows_in"] == 25 == c["kept"] + c["filtered"] + c["rejected"]
+    assert c["rejected"] == 2 and c["kept"] == 8
+    filtered = read_jsonl(out / "filtered.jsonl")
+    rejected = read_jsonl(out / "rejected.jsonl")
+    assert len(filtered) == c["filtered"] and len(rejected) == c["rejected"]
+    steps = {f["step"] for f in filtered}
+    assert {"split", "exact_dedup", "length", "select"} <= steps
+    assert all(f["reason"] for f in filtered)
+    dup = next(f for f in filtered if f["step"] == "exact_dedup")
+    assert dup["id"] == "c2" and "c1" in dup["reason"]
+    assert {r["line"] for r in rejected} == {24, 25} and all(r["file"] for r in rejected)
+    assert manifest["filtered_by_step"]["split"] == 4  # ids 0, 5, 10, 15 are held out
+
+
+def test_outputs_and_probe_columns(curated):
+    manifest, out = curated
+    import datasets
+
+    ds = datasets.load_from_disk(str(out / "dataset"))
+    assert len(ds) == 8 and ds["id"] == [r["id"] for r in read_jsonl(out / "train.jsonl")]
+    for col in ("probe_category", "probe_p_greedy", "len_tokens", "sel_rank"):
+        assert col in ds.column_names
+    qa = [r for r in ds if r["answers"]]
+    assert all(r["probe_category"] in {"HighlyKnown", "MaybeKnown", "WeaklyKnown", "Unknown"}
+               for r in qa)
+    assert all(r["split"] != "heldout" for r in ds)
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\n") and "| 25 | 8 |" in card and "tiny" in card
+    assert (out / "config.yaml").read_text().count("budget: 8") == 1
+    assert sum(manifest["categories_probed"].values()) == 16  # 20 QA rows, 4 held out
+    assert manifest["tokens"]["assistant"] > 0
+
+
+def test_same_inputs_and_seed_give_identical_bytes(tmp_path, cache_dir):
+    _, a = curate(tmp_path / "a", "out")
+    _, b = curate(tmp_path / "b", "out")
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files and files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    for rel in files:
+        if rel.name in ("config.yaml", "manifest.json"):  # they name their own out/input dir
+            continue
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+def test_overlong_error_names_the_row(tmp_path, cache_dir):
+    with pytest.raises(UserError, match=r"pool.jsonl:23: row 'c3' has \d+ tokens"):
+        curate(tmp_path, "out", overlong="error")
+
+
+def test_overlong_truncate_keeps_and_counts(tmp_path, cache_dir):
+    manifest, _ = curate(tmp_path, "out", overlong="truncate", budget=100, selection="random")
+    assert manifest["tokens"]["truncated_rows"] == 1
+    assert "length" not in manifest["filtered_by_step"]

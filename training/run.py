@@ -1,0 +1,69 @@
+"""``python -m training``: fine-tune the base model on a curated set with TRL (DESIGN §4).
+
+``run(cfg)`` is the table of contents of the stage; each step lives in its own module.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from curation.core.config import save_resolved_config, to_container
+from curation.core.models import ModelConfig, resolve_model_path
+
+from .artifacts import (
+    build_hyperparameters,
+    build_manifest,
+    compute_train_metrics,
+    save_weights,
+    write_manifest,
+    write_model_card,
+)
+from .config import check_config
+from .data import count_trained_tokens, count_truncated_rows, load_train_dataset
+from .trainer import build_trainer, load_model_for_training
+
+log = logging.getLogger(__name__)
+
+
+def run(cfg: Any) -> dict[str, Any]:
+    """Train, save the weights and tokenizer into ``cfg.out``, and return the manifest."""
+    check_config(cfg)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_resolved_config(cfg, out)
+    _quiet_progress(cfg.show_progress)
+
+    dataset, data_info = load_train_dataset(cfg.data)
+    model_cfg = ModelConfig(**to_container(cfg.model))
+    base_path = resolve_model_path(model_cfg.path)
+    model, tokenizer = load_model_for_training(model_cfg, cfg.method, base_path)
+
+    truncated = count_truncated_rows(dataset, tokenizer, cfg.max_length)
+    trainer = build_trainer(cfg, model, tokenizer, dataset)
+    tokens = count_trained_tokens(trainer.train_dataset)
+    rows = {"trained": len(trainer.train_dataset), "truncated": truncated,
+            "dropped": len(dataset) - len(trainer.train_dataset)}
+    log.info("training %s on %d rows: %d of %d tokens per epoch carry loss (%d rows truncated, "
+             "%d dropped)", cfg.method, rows["trained"], tokens["trained"], tokens["total"],
+             truncated, rows["dropped"])
+
+    train_output = trainer.train()
+    save_weights(trainer, tokenizer, out, base_path)
+
+    manifest = build_manifest(
+        cfg, base_model=to_container(cfg.model), base_path=base_path, data=data_info, rows=rows,
+        tokens=tokens, hyperparameters=build_hyperparameters(cfg, trainer.args),
+        metrics=compute_train_metrics(train_output, trainer.state.log_history))
+    write_manifest(out, manifest)
+    write_model_card(out, manifest)
+    log.info("wrote %s (final loss %s)", out, manifest["metrics"]["final_loss"])
+    return manifest
+
+
+def _quiet_progress(show: bool) -> None:
+    if not show:
+        import datasets
+
+        datasets.disable_progress_bars()
