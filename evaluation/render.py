@@ -83,7 +83,7 @@ def _markdown_block(block: Block) -> list[str]:
 
 def _md(text: str) -> str:
     """Escaped for a Markdown table cell: HTML-escaped, pipes escaped, one line."""
-    return html.escape(str(text)).replace("|", "\\|").replace("\r", "").replace("\n", "⏎")
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\r", "").replace("\n", "⏎")
 
 
 # --- html ---------------------------------------------------------------------------------------
