@@ -4,6 +4,7 @@ every row it drops, a reason; the runner (not the step) counts rows and writes t
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,7 +112,8 @@ class TokenLengthStep(Step):
 
     def __call__(self, ds: Dataset) -> StepResult:
         # explicit fingerprint: otherwise `datasets` hashes the whole tokenizer on every call
-        ds = ds.map(self._measure, new_fingerprint=f"{ds._fingerprint}-len-{self.fingerprint}",
+        tag = hashlib.sha256(f"{self.fingerprint}:{self.max_length}".encode()).hexdigest()[:16]
+        ds = ds.map(self._measure, new_fingerprint=f"{ds._fingerprint}-len-{tag}",
                     desc="measuring token lengths")
         over = [i for i, t in enumerate(ds["len_truncated"]) if t]
         if not over or self.policy == "truncate":

@@ -31,13 +31,21 @@ log = logging.getLogger(__name__)
 
 
 class Benchmark(abc.ABC):
-    """Base class: subclasses are dataclasses whose fields define the benchmark."""
+    """Base class: subclasses are dataclasses whose fields define the benchmark; every one has
+    ``name`` (the metric-key prefix) and ``limit`` (first n items, None for all)."""
 
     name: str
+    limit: int | None
 
     @abc.abstractmethod
-    def evaluate(self, engine: Any) -> BenchmarkResult:
-        """Run the benchmark with one model's engine."""
+    def load_data(self) -> Any:
+        """Read and check the benchmark's data (no model needed), so a bad path fails before
+        any model is loaded and the data is read once for every model evaluated."""
+
+    @abc.abstractmethod
+    def evaluate(self, engine: Any, data: Any = None) -> BenchmarkResult:
+        """Run the benchmark with one model's engine, on ``data`` from :meth:`load_data`
+        (loaded here when not given)."""
 
     def settings(self) -> dict[str, Any]:
         """The definition recorded with every score: all fields but the benchmark's name."""
@@ -68,8 +76,8 @@ class ClosedBookQA(Benchmark):
         return {**super().settings(), "prompt_format": f"qa/{fmt}", "decoding": "greedy",
                 "extraction": "first_line_stripped", "metric": "exact_match (any alias)"}
 
-    def evaluate(self, engine: Any) -> BenchmarkResult:
-        items, exemplars = self.load_items()
+    def evaluate(self, engine: Any, data: Any = None) -> BenchmarkResult:
+        items, exemplars = data if data is not None else self.load_data()
         prompts = [self.build_prompt(item, exemplars, engine.tokenizer) for item in items]
         decode = DecodeSettings(max_new_tokens=self.max_new_tokens, stop=list(self.stop),
                                 do_sample=False)
@@ -81,7 +89,7 @@ class ClosedBookQA(Benchmark):
             settings=self.settings(), data_fingerprint=compute_file_fingerprint(self.data),
             samples=rows)
 
-    def load_items(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def load_data(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(eval items, exemplar pool) from the data file, split by the ``split`` field."""
         if not Path(self.data).is_file():
             raise UserError(f"{self.name}: data file not found: {self.data}")
@@ -152,7 +160,8 @@ def build_benchmarks(benchmarks: Mapping[str, Any], *, limit: int | None = None
             typed = OmegaConf.merge(OmegaConf.structured(cls), spec)
             benchmark = cls(**OmegaConf.to_container(typed, throw_on_missing=True))
         except OmegaConfBaseException as e:
-            raise UserError(f"suite benchmark {key!r}: {str(e).splitlines()[0]}") from None
+            where = f".{e.full_key}" if getattr(e, "full_key", None) else ""
+            raise UserError(f"suite benchmark {key}{where}: {str(e).splitlines()[0]}") from None
         if limit is not None:
             benchmark = dataclasses.replace(benchmark, limit=limit)
         built.append(benchmark)

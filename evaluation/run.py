@@ -32,7 +32,9 @@ MANIFEST_NAME = "manifest.json"
 
 def run(cfg: EvalConfig) -> dict[str, dict[str, Any]]:
     """Evaluate every model the config names; returns ``{role: results.json content}``."""
-    benchmarks = build_benchmarks(cfg.suite.benchmarks, limit=cfg.limit)  # fail before loading
+    # everything that can fail without a model fails before one is loaded
+    benchmarks = build_benchmarks(cfg.suite.benchmarks, limit=cfg.limit)
+    data = [benchmark.load_data() for benchmark in benchmarks]
     model_cfg = ModelConfig(**to_container(cfg.model))
     targets = resolve_targets(model_cfg, compare_base=cfg.compare_base)
     out = Path(cfg.out)
@@ -40,10 +42,10 @@ def run(cfg: EvalConfig) -> dict[str, dict[str, Any]]:
     config = redact_secrets(to_container(cfg))
     results = {}
     for info, target_cfg in targets:
-        log.info("evaluating %s model %s (%s)", info.role, info.name, info.path)
+        log.info("evaluating %s (%s: %s)", info.name, info.role, info.path)
         engine = load_engine(target_cfg, cfg.batch_size, cfg.show_progress)
         doc = evaluate_model(engine, benchmarks, info, suite=cfg.suite.name, config=config,
-                             out_dir=out / info.role)
+                             out_dir=out / info.role, data=data)
         del engine
         gc.collect()  # one model in memory at a time
         results[info.role] = doc
@@ -101,9 +103,11 @@ def load_engine(model_cfg: ModelConfig, batch_size: int, show_progress: bool) ->
 
 
 def evaluate_model(engine: Any, benchmarks: list[Benchmark], info: ModelInfo, *, suite: str,
-                   config: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+                   config: dict[str, Any], out_dir: Path, data: list[Any] | None = None
+                   ) -> dict[str, Any]:
     """Run every benchmark with one engine; write ``results.json`` and the samples."""
-    outcomes = [benchmark.evaluate(engine) for benchmark in benchmarks]
+    data = data or [None] * len(benchmarks)
+    outcomes = [b.evaluate(engine, d) for b, d in zip(benchmarks, data, strict=True)]
     results = Results(
         model=info, suite=suite,
         metrics={k: m for o in outcomes for k, m in o.metrics.items()},

@@ -21,6 +21,8 @@ def save_weights(trainer: Any, tokenizer: Any, out: Path, base_path: str) -> Non
     if hasattr(model, "peft_config"):
         for adapter_cfg in model.peft_config.values():
             adapter_cfg.base_model_name_or_path = base_path
+            if isinstance(adapter_cfg.target_modules, set):  # "all-linear", expanded: sort it so
+                adapter_cfg.target_modules = sorted(adapter_cfg.target_modules)  # equal runs match
     else:
         # training turns the cache off (it is useless there); the saved model is for generation
         model.config.use_cache = True

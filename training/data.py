@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from curation.core.chat import compute_token_lengths
+from curation.core.config import UserError
 from curation.core.io import compute_file_fingerprint
 from curation.core.readers import read_records
 
@@ -21,11 +22,15 @@ def load_train_dataset(source: str) -> tuple[Any, dict[str, Any]]:
     result = read_records(source)
     if result.rejections:
         first = result.rejections[0]
-        log.warning("%d of %d rows of %s are not valid conversations and are skipped "
-                    "(first: %s:%s %s: %s)", len(result.rejections), result.rows_in, source,
-                    first.file, first.line, first.field, first.reason)
+        where = f"first: {first.file}:{first.line} {first.field}: {first.reason}"
+        if not result.records:
+            raise UserError(f"{source} has no valid conversation ({where})")
+        log.warning("%d of %d rows of %s are not valid conversations and are skipped (%s)",
+                    len(result.rejections), result.rows_in, source, where)
     dataset = Dataset.from_dict({"messages": [r["messages"] for r in result.records]})
-    provenance = {"path": source, "fingerprint": compute_data_fingerprint(source),
+    local = Path(source).expanduser()
+    provenance = {"path": str(local.resolve()) if local.exists() else source,
+                  "fingerprint": compute_data_fingerprint(source),
                   "rows_read": result.rows_in, "rows_rejected": len(result.rejections)}
     return dataset, provenance
 

@@ -22,7 +22,7 @@ from .artifacts import (
 )
 from .config import check_config
 from .data import count_trained_tokens, count_truncated_rows, load_train_dataset
-from .trainer import build_trainer, load_model_for_training
+from .trainer import build_peft_config, build_sft_config, build_trainer, load_model_for_training
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +35,14 @@ def run(cfg: Any) -> dict[str, Any]:
     save_resolved_config(cfg, out)
     _quiet_progress(cfg.show_progress)
 
+    args, peft_config = build_sft_config(cfg), build_peft_config(cfg)  # bad arguments fail here
     dataset, data_info = load_train_dataset(cfg.data)
     model_cfg = ModelConfig(**to_container(cfg.model))
     base_path = resolve_model_path(model_cfg.path)
     model, tokenizer = load_model_for_training(model_cfg, cfg.method, base_path)
 
     truncated = count_truncated_rows(dataset, tokenizer, cfg.max_length)
-    trainer = build_trainer(cfg, model, tokenizer, dataset)
+    trainer = build_trainer(model, tokenizer, dataset, args, peft_config)
     tokens = count_trained_tokens(trainer.train_dataset)
     rows = {"trained": len(trainer.train_dataset), "truncated": truncated,
             "dropped": len(dataset) - len(trainer.train_dataset)}

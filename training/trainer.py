@@ -60,11 +60,12 @@ def set_distinct_pad_token(model: Any, tokenizer: Any) -> None:
     model.resize_token_embeddings(len(tokenizer))
 
 
-def build_sft_config(cfg: Any, device: str) -> Any:
+def build_sft_config(cfg: Any) -> Any:
     """``trl.SFTConfig`` from the ``trainer`` group plus the arguments the stage owns."""
     import torch
     from trl import SFTConfig
 
+    device = select_device(cfg.model.device)
     args = to_container(cfg.trainer)
     args["learning_rate"] = resolve_learning_rate(cfg.method, args.get("learning_rate"))
     if args.get("bf16") is None:
@@ -90,10 +91,10 @@ def build_peft_config(cfg: Any) -> Any:
         raise UserError(f"bad lora arguments: {e}") from e
 
 
-def build_trainer(cfg: Any, model: Any, tokenizer: Any, dataset: Any) -> Any:
-    """The ``SFTTrainer``: loss on assistant turns (content and ``<|im_end|>``) only."""
+def build_trainer(model: Any, tokenizer: Any, dataset: Any, args: Any, peft_config: Any) -> Any:
+    """The ``SFTTrainer`` (it tokenizes, masks and truncates ``dataset`` on construction): loss on
+    assistant turns (content and ``<|im_end|>``) only; ``peft_config`` None trains every weight."""
     from trl import SFTTrainer
 
-    device = select_device(cfg.model.device)
-    return SFTTrainer(model=model, args=build_sft_config(cfg, device), train_dataset=dataset,
-                      processing_class=tokenizer, peft_config=build_peft_config(cfg))
+    return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                      peft_config=peft_config)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -172,14 +171,17 @@ def load_model(cfg: ModelConfig, cache_dir: Path | None = None, *, merge_adapter
                                                      **kwargs)
     except OSError as e:
         raise ModelLoadError(f"cannot load model {cfg.path!r}: {_first_line(e)}") from e
+    tokenizer = load_tokenizer(ModelConfig(path=path, revision=None if adapter else cfg.revision,
+                                           trust_remote_code=cfg.trust_remote_code), cache_dir)
     if adapter:
         from peft import PeftModel
 
+        if len(tokenizer) > model.get_input_embeddings().num_embeddings:
+            # training added tokens (e.g. a pad distinct from EOS): match the adapter's shapes
+            model.resize_token_embeddings(len(tokenizer))
         model = PeftModel.from_pretrained(model, path)
         if merge_adapter:
             model = model.merge_and_unload()
-    tokenizer = load_tokenizer(ModelConfig(path=path, revision=None if adapter else cfg.revision,
-                                           trust_remote_code=cfg.trust_remote_code), cache_dir)
     model.to(device).eval()
     return model, tokenizer
 
@@ -192,7 +194,3 @@ def read_adapter_base(path: str | Path) -> str:
 def _first_line(e: BaseException) -> str:
     text = str(e).strip() or type(e).__name__
     return text.splitlines()[0]
-
-
-def hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")

@@ -1,0 +1,89 @@
+"""The report: pairing tuned with base, deltas, escaping of untrusted text, atomic outputs."""
+
+import pytest
+
+from curation.core.config import UserError, compose_config
+from curation.core.io import write_json, write_jsonl
+from evaluation import config as _schema  # noqa: F401  (registers the schemas)
+from evaluation.report import run
+from evaluation.results import GroupScore, Metric, ModelInfo, Results
+
+XSS = "<script>alert(1)</script>"
+SETTINGS = {"closed_book_qa": {"chat_template": False, "k_shots": 4, "stop": ["\n"]}}
+
+
+def write_results(out_dir, info, by_group, prediction="Paris"):
+    n = sum(n for _, n in by_group.values())
+    value = sum(v * n for v, n in by_group.values()) / n
+    metric = Metric(value, n, True, {g: GroupScore(v, k) for g, (v, k) in by_group.items()})
+    results = Results(model=info, suite="closed_book",
+                      metrics={"closed_book_qa/exact_match": metric}, settings=SETTINGS,
+                      data_fingerprint={"closed_book_qa": "sha256:abc"}, config={}, versions={})
+    write_json(out_dir / "results.json", results.to_dict())
+    write_jsonl(out_dir / "samples" / "closed_book_qa.jsonl", [
+        {"id": "q1", "group": "capital", "prompt": "Q: Capital of France?\nA:",
+         "generation": f" {prediction}", "prediction": prediction, "references": ["Paris"],
+         "score": 1.0}])
+
+
+@pytest.fixture
+def eval_dir(tmp_path):
+    base = ModelInfo("smollm2", "embedded:smollm2", "base")
+    tuned = ModelInfo("run-1", "/runs/run-1", "tuned", {"name": "smollm2", "path": "embedded:smollm2"})
+    write_results(tmp_path / "eval" / "base", base, {"capital": (0.5, 10), "author": (0.25, 8)})
+    write_results(tmp_path / "eval" / "tuned", tuned, {"capital": (0.75, 10), "author": (0.125, 8)},
+                  prediction=XSS)
+    return tmp_path / "eval"
+
+
+def report(tmp_path, *dirs, title="Eval <b>report</b>"):
+    cfg = compose_config("report", [f"results=[{','.join(map(str, dirs))}]",
+                                    f"out={tmp_path / 'report'}", f"title='{title}'"])
+    return run(cfg)
+
+
+def test_report_pairs_tuned_with_base_and_shows_deltas(tmp_path, eval_dir):
+    paths = report(tmp_path, eval_dir)
+    md = open(paths["markdown"], encoding="utf-8").read()
+    # overall: base (5 + 2) / 18, tuned (7.5 + 1) / 18
+    assert "| closed_book_qa/exact_match | 0.389 | 0.472 | +0.083 | 18 |" in md
+    assert "| capital | 0.500 | 0.750 | +0.250 | 10 |" in md
+    assert "| author | 0.250 | 0.125 | -0.125 | 8 |" in md
+    assert "## run-1 vs smollm2" in md and "Warning" not in md
+    html = open(paths["html"], encoding="utf-8").read()
+    assert "<td class=\"num pos\">+0.250</td>" in html and "<td class=\"num neg\">-0.125</td>" in html
+    assert html.count("data:image/png;base64,") == 1
+
+
+def test_untrusted_text_is_escaped(tmp_path, eval_dir):
+    paths = report(tmp_path, eval_dir)
+    html = open(paths["html"], encoding="utf-8").read()
+    md = open(paths["markdown"], encoding="utf-8").read()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html.lower() and "<script" not in md.lower()
+    assert "Eval &lt;b&gt;report&lt;/b&gt;" in html and "<b>" not in html
+
+
+def test_settings_mismatch_is_flagged_and_unpaired_results_stand_alone(tmp_path, eval_dir):
+    import json
+
+    doc = json.loads((eval_dir / "base" / "results.json").read_text())
+    doc["settings"]["closed_book_qa"]["chat_template"] = True
+    write_json(eval_dir / "base" / "results.json", doc)
+    write_results(tmp_path / "other" / "model", ModelInfo("tiny", "tiny", "model"),
+                  {"capital": (1.0, 2)})
+    md = open(report(tmp_path, eval_dir, tmp_path / "other")["markdown"], encoding="utf-8").read()
+    assert "**Warning:** closed_book_qa: base and tuned were evaluated with different settings" in md
+    assert "## tiny (model)" in md and "| closed_book_qa/exact_match | 1.000 | 2 |" in md
+
+
+def test_no_results_is_a_user_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="no results.json"):
+        report(tmp_path, tmp_path / "empty")
+    with pytest.raises(UserError, match="not found"):
+        report(tmp_path, tmp_path / "missing")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "results.json").write_text("{}")
+    with pytest.raises(UserError, match="not a lessmore results file"):
+        report(tmp_path, tmp_path / "bad")

@@ -1,0 +1,67 @@
+"""Every config file composes, and typos or wrong types fail at start-up naming the key."""
+
+from pathlib import Path
+
+import pytest
+from hydra.errors import ConfigCompositionException
+from omegaconf.errors import ConfigKeyError, ValidationError
+
+import curation.config  # noqa: F401  (each import registers its stage's schema)
+import curation.pipeline  # noqa: F401
+import evaluation.config  # noqa: F401
+import training.config  # noqa: F401
+from curation.core.config import CONF_DIR, compose_config
+
+REQUIRED = {
+    "curate": ["input=x.jsonl", "out=o"],
+    "train": ["data=d", "out=o"],
+    "evaluate": ["out=o"],
+    "report": ["results=[r]", "out=o"],
+    "pipeline": ["out=o"],
+}
+PRIMARY = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
+GROUPS = sorted((p.parent.name, p.stem) for p in CONF_DIR.glob("*/*.yaml"))
+# which primary config uses each group
+GROUP_USER = {"model": "curate", "probe": "curate", "trainer": "train", "peft": "train",
+              "suite": "evaluate"}
+
+
+def test_every_primary_config_is_known():
+    assert set(PRIMARY) == set(REQUIRED), "a new stage config needs an entry in REQUIRED"
+
+
+@pytest.mark.parametrize("name", PRIMARY)
+def test_primary_config_composes(name):
+    cfg = compose_config(name, REQUIRED[name])
+    assert cfg.out == "o"
+
+
+@pytest.mark.parametrize("group, option", GROUPS, ids=lambda x: str(x))
+def test_every_group_option_composes(group, option):
+    user = GROUP_USER[group]
+    cfg = compose_config(user, [*REQUIRED[user], f"{group}={option}"])
+    assert group in cfg or any(group in str(k) for k in cfg)
+
+
+@pytest.mark.parametrize("name", PRIMARY)
+def test_unknown_key_fails_naming_it(name):
+    with pytest.raises((ConfigCompositionException, ConfigKeyError)) as err:
+        compose_config(name, [*REQUIRED[name], "no_such_key=1"])
+    assert "no_such_key" in str(err.value) + str(err.value.__cause__)
+
+
+def test_wrong_type_fails_naming_the_key():
+    with pytest.raises((ConfigCompositionException, ValidationError)) as err:
+        compose_config("curate", [*REQUIRED["curate"], "budget=lots"])
+    assert "budget" in str(err.value) + str(err.value.__cause__)
+
+
+def test_model_path_points_any_model_config_elsewhere():
+    cfg = compose_config("curate", [*REQUIRED["curate"], "model=tiny", "model.path=/some/dir"])
+    assert cfg.model.name == "tiny" and cfg.model.path == "/some/dir"
+    assert cfg.model.trust_remote_code is False
+
+
+def test_every_yaml_starts_with_a_comment():
+    for path in sorted(Path(CONF_DIR).rglob("*.yaml")):
+        assert path.read_text().startswith("#"), f"{path} should start with how it is used"

@@ -1,0 +1,68 @@
+"""The whole pipeline end to end on the tiny model, and the `lessmore` command's behaviour."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import PROJECT_ROOT
+
+
+def lessmore(*args, env=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "curation.cli", *args], capture_output=True,
+                          text=True, cwd=PROJECT_ROOT, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory, cache_dir):
+    out = tmp_path_factory.mktemp("pipeline") / "demo"
+    start = time.perf_counter()
+    proc = lessmore("pipeline", f"out={out}", "model=tiny", "budget=40",
+                    "train=[trainer=smoke]", env={"LESSMORE_CACHE": str(cache_dir)})
+    return proc, out, time.perf_counter() - start
+
+
+def test_tiny_pipeline_runs_end_to_end(pipeline_run):
+    proc, out, seconds = pipeline_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"report written to {out.resolve() / 'report' / 'report.html'}" in proc.stdout
+    assert seconds < 60, f"tiny pipeline took {seconds:.0f} s"
+    for rel in ("config.yaml", "curated/manifest.json", "curated/dataset", "run/manifest.json",
+                "results/config.yaml", "report/report.md", "report/report.html"):
+        assert (out / rel).exists(), rel
+
+
+def test_pipeline_stages_connect(pipeline_run):
+    _, out, _ = pipeline_run
+    curated = json.loads((out / "curated/manifest.json").read_text())
+    c = curated["counts"]
+    assert c["rows_in"] == c["kept"] + c["filtered"] + c["rejected"] and c["kept"] == 40
+    assert c["rejected"] >= 13  # the planted bad rows of data/chats/chats.jsonl
+    run = json.loads((out / "run/manifest.json").read_text())
+    assert run["tokens"]["trained"] > 0
+    results = sorted(p.parent.name for p in (out / "results").rglob("results.json"))
+    assert results == ["base", "tuned"]
+    html = (out / "report/report.html").read_text()
+    assert "base" in html and "tuned" in html
+
+
+def test_missing_input_is_one_line_without_traceback(tmp_path):
+    proc = lessmore("curate", f"input={tmp_path / 'nope.jsonl'}", f"out={tmp_path / 'o'}",
+                    "model=tiny")
+    assert proc.returncode == 2
+    assert "input file not found" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unknown_key_fails_at_startup(tmp_path):
+    proc = lessmore("curate", "input=x", f"out={tmp_path}", "budgit=3")
+    assert proc.returncode != 0 and "budgit" in proc.stderr
+
+
+def test_unknown_command_and_help():
+    assert lessmore("frobnicate").returncode == 2
+    proc = lessmore("--help")
+    assert proc.returncode == 0 and "pipeline" in proc.stdout

