@@ -37,22 +37,29 @@ def categorize(p_greedy: float, p_sample: float | None) -> KnowledgeCategory:
 
 def build_probe_prompts(rows: list[dict[str, Any]], n_prompts: int, k_shots: int, seed: int
                         ) -> list[list[str]]:
-    """``n_prompts`` few-shot prompts per row; exemplars drawn from the row's group, seeded per
-    row id so a row gets the same prompts whatever else is in the pool."""
+    """``n_prompts`` few-shot prompts per row, exemplars from the row's own group.
+
+    Prompt j of a group draws two disjoint seeded exemplar sets: items outside the first set
+    use it, the items in it use the second (topped up from the first where the group is small),
+    so no item is its own exemplar and the engine encodes each few-shot prefix once, not once
+    per item.
+    """
     by_group: dict[str | None, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         by_group[r["group"]].append(i)
-    prompts = []
-    for i, row in enumerate(rows):
-        pool = [j for j in by_group[row["group"]]
-                if j != i and rows[j]["question"] != row["question"]]
-        rng = random.Random(f"{seed}:{row['id']}")
-        item_prompts = []
-        for _ in range(n_prompts):
-            shots = rng.sample(pool, min(k_shots, len(pool)))
-            item_prompts.append(build_qa_prompt(
-                row["question"], [(rows[j]["question"], rows[j]["answers"][0]) for j in shots]))
-        prompts.append(item_prompts)
+    prompts: list[list[str]] = [[] for _ in rows]
+    for group, members in sorted(by_group.items(), key=lambda kv: str(kv[0])):
+        members = sorted(members, key=lambda i: rows[i]["id"])
+        for j in range(n_prompts):
+            drawn = random.Random(f"{seed}:{group}:{j}").sample(members, len(members))
+            first, second = drawn[:k_shots], drawn[k_shots:2 * k_shots] + drawn[:k_shots]
+            for i in members:
+                pool = first if i not in first else second
+                shots = [c for c in pool
+                         if c != i and rows[c]["question"] != rows[i]["question"]][:k_shots]
+                prompts[i].append(build_qa_prompt(
+                    rows[i]["question"],
+                    [(rows[c]["question"], rows[c]["answers"][0]) for c in shots]))
     return prompts
 
 

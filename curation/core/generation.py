@@ -47,11 +47,17 @@ class GenerationEngine:
     """Batched greedy/sampled generation and log-likelihood scoring for a causal LM."""
 
     def __init__(self, model: Any, tokenizer: Any, *, batch_size: int = 16,
-                 show_progress: bool = True) -> None:
-        """``batch_size`` counts sequences decoded at once (prompts x sampled copies)."""
+                 show_progress: bool = True, min_shared_prefix: int = 16) -> None:
+        """``batch_size`` counts sequences decoded at once (prompts x sampled copies).
+
+        When the prompts of a batch share at least ``min_shared_prefix`` leading tokens (a
+        few-shot prefix), that prefix is encoded once and its KV cache shared by the batch;
+        0 turns this off.
+        """
         self.model, self.tokenizer = model, tokenizer
         self.batch_size = max(1, batch_size)
         self.show_progress = show_progress
+        self.min_shared_prefix = min_shared_prefix
         self.device = next(model.parameters()).device
         self.eos_ids = _eos_ids(model, tokenizer)
         self.pad_id = next((t for t in (tokenizer.pad_token_id, tokenizer.eos_token_id)
@@ -76,12 +82,13 @@ class GenerationEngine:
         # Greedy copies are identical, so decode once and repeat the text.
         copies = n if _samples(settings) else 1
         ids = [self._encode(p) or [self.prefix_id] for p in prompts]
-        order = sorted(range(len(prompts)), key=lambda i: -len(ids[i]))  # stable: ties keep order
+        # Sorting by token ids puts prompts that share a few-shot prefix side by side (and
+        # similar lengths together), so a batch can encode its common prefix once.
+        order = sorted(range(len(prompts)), key=lambda i: ids[i])
         per_batch = max(1, self.batch_size // copies)
         results: list[list[str]] = [[] for _ in prompts]
         with self._inference(), self._bar(len(prompts), desc) as bar:
-            for start in range(0, len(order), per_batch):
-                chunk = order[start:start + per_batch]
+            for chunk in self._plan_batches(ids, order, per_batch):
                 outs = self._generate_batch([ids[i] for i in chunk], [prompts[i] for i in chunk],
                                             settings, copies)
                 for i, texts in zip(chunk, outs, strict=True):
@@ -92,9 +99,8 @@ class GenerationEngine:
     def _generate_batch(self, ids: list[list[int]], prompts: list[str], s: DecodeSettings,
                         copies: int) -> list[list[str]]:
         """Decode one batch: prefill once, expand the cache for copies, then step token by token."""
-        input_ids, mask = self._left_pad(ids)
         cache = DynamicCache(config=self.model.config)
-        logits = self._forward(input_ids, mask, _positions(mask), cache, keep=1)[:, -1]
+        logits, mask = self._prefill(ids, cache)
         if copies > 1:  # the prompt is encoded once; its copies share the prefill's KV cache
             cache.batch_repeat_interleave(copies)
             logits, mask = logits.repeat_interleave(copies, 0), mask.repeat_interleave(copies, 0)
@@ -113,6 +119,47 @@ class GenerationEngine:
                                    keep=1)[:, -1]
         texts = [_cut_at_stop(self._decode(row.tokens), s.stop) for row in rows]
         return [texts[k * copies:(k + 1) * copies] for k in range(len(prompts))]
+
+    def _plan_batches(self, ids: list[list[int]], order: list[int], per_batch: int
+                      ) -> list[list[int]]:
+        """Consecutive runs of ``order``, at most ``per_batch`` long, cut early where the next
+        prompt would lose most of the few-shot prefix the batch's prompts share."""
+        batches: list[list[int]] = []
+        shared = 0  # tokens every prompt of the current batch shares
+        for i in order:
+            if batches and len(batches[-1]) < per_batch:
+                batch = batches[-1]
+                joined = min(shared, _common_prefix_len([ids[batch[0]], ids[i]]))
+                if not (self.min_shared_prefix and len(batch) > 1
+                        and shared >= self.min_shared_prefix and joined * 2 < shared):
+                    batch.append(i)
+                    shared = joined
+                    continue
+            batches.append([i])
+            shared = len(ids[i])
+        return batches
+
+    def _prefill(self, ids: list[list[int]], cache: DynamicCache
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encode a batch of prompts into ``cache``; returns last-position logits and the mask.
+
+        A prefix shared by every prompt is encoded once and its cache repeated; the suffixes
+        follow, left-padded, so the padding sits between prefix and suffix (masked out, and
+        position ids count real tokens only).
+        """
+        shared = _common_prefix_len(ids) if len(ids) > 1 and self.min_shared_prefix else 0
+        shared = min(shared, min(len(x) for x in ids) - 1)  # every row keeps a suffix token
+        if shared < max(1, self.min_shared_prefix):
+            input_ids, mask = self._left_pad(ids)
+            return self._forward(input_ids, mask, _positions(mask), cache, keep=1)[:, -1], mask
+        prefix = torch.tensor([ids[0][:shared]], device=self.device)
+        self._forward(prefix, torch.ones_like(prefix), _positions(torch.ones_like(prefix)), cache,
+                      keep=1)
+        cache.batch_repeat_interleave(len(ids))
+        suffix_ids, suffix_mask = self._left_pad([x[shared:] for x in ids])
+        mask = torch.cat([suffix_mask.new_ones(len(ids), shared), suffix_mask], dim=1)
+        positions = shared + _positions(suffix_mask)
+        return self._forward(suffix_ids, mask, positions, cache, keep=1)[:, -1], mask
 
     def _next_tokens(self, logits: torch.Tensor, rows: list[_Row],
                      s: DecodeSettings) -> torch.Tensor:
@@ -274,6 +321,14 @@ def _generator(s: DecodeSettings, prompt: str, index: int, device: torch.device
     key = f"{s.seed}\x00{index}\x00{prompt}".encode()
     seed = int.from_bytes(hashlib.sha256(key).digest()[:8], "little") & ((1 << 63) - 1)
     return torch.Generator(device=device).manual_seed(seed)
+
+
+def _common_prefix_len(seqs: list[list[int]]) -> int:
+    first, n = seqs[0], min(len(x) for x in seqs)
+    for k in range(n):
+        if any(x[k] != first[k] for x in seqs):
+            return k
+    return n
 
 
 def _cut_at_stop(text: str, stop: list[str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -105,14 +106,15 @@ def default_cache_dir() -> Path:
     return Path(root)
 
 
-_SECRET_WORDS = ("token", "api_key", "apikey", "secret", "password", "authorization")
+# whole key parts only: `hf_token` and `api_key` are secrets, `max_new_tokens` is not
+_SECRET_KEY = re.compile(r"(^|_)(token|api_?key|secret|password|authorization)$", re.IGNORECASE)
 
 
 def redact_secrets(obj: Any) -> Any:
     """A copy of a config tree with every secret-looking value replaced by ``"***"``."""
     if isinstance(obj, dict):
-        return {k: ("***" if v and any(w in str(k).lower() for w in _SECRET_WORDS)
-                    else redact_secrets(v)) for k, v in obj.items()}
+        return {k: ("***" if v and _SECRET_KEY.search(str(k)) else redact_secrets(v))
+                for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [redact_secrets(v) for v in obj]
     return obj

@@ -160,3 +160,20 @@ def test_loglikelihood_matches_direct_computation(lm):
             assert greedy == ref_greedy
     assert scores[0][0][1] is True
     assert engine(lm).loglikelihood([("hello", "")]) == [(0.0, True)]
+
+
+def test_shared_prefix_cache_gives_the_same_outputs(lm):
+    """Few-shot prompts sharing a long prefix: encoding it once equals encoding it per row."""
+    model, tok = lm
+    prefix = "Q: What is the capital of France?\nA: Paris\n\nQ: What is the capital of Spain?\nA:"
+    prompts = [prefix + f" Madrid\n\nQ: What is the {w} of {v}?\nA:"
+               for w, v in [("capital", "Italy"), ("river", "Rome"), ("city", "one two three"),
+                            ("author", "it")]]
+    for settings in (DecodeSettings(max_new_tokens=8),
+                     DecodeSettings(max_new_tokens=8, do_sample=True, temperature=0.7, top_k=40,
+                                    num_return_sequences=2, seed=3)):
+        shared = GenerationEngine(model, tok, batch_size=8, show_progress=False,
+                                  min_shared_prefix=4).generate(prompts, settings)
+        alone = GenerationEngine(model, tok, batch_size=8, show_progress=False,
+                                 min_shared_prefix=0).generate(prompts, settings)
+        assert shared == alone
