@@ -18,6 +18,7 @@ from typing import Any
 from omegaconf import MISSING
 
 from .core.config import UserError, register_schema, save_resolved_config, stage_main
+from .core.models import ModelConfig
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class PipelineConfig:
     out: str = MISSING
-    model: str = "smollm2"  # a name from conf/model/ used by every stage
+    model: ModelConfig = field(default_factory=ModelConfig)  # used by every stage
     inputs: list[str] = field(default_factory=list)
     splits: list[str] = field(default_factory=lambda: ["pool"])
     budget: int = 100
@@ -47,13 +48,19 @@ def build_commands(cfg: Any) -> list[tuple[str, list[str]]]:
     inputs = "[" + ",".join(cfg.inputs) + "]"
     splits = "[" + ",".join(cfg.splits) + "]"
     py = [sys.executable, "-m"]
+    m = cfg.model
+    # the model group option by name, then each field, so model.path=… etc. reach every stage
+    model = [f"model={m.name}", f"model.dtype={m.dtype}", f"model.device={m.device}",
+             f"model.trust_remote_code={m.trust_remote_code}"]
+    base = [*model, f"model.path={m.path}"] + ([f"model.revision={m.revision}"]
+                                                if m.revision else [])
     return [
-        ("curate", [*py, "curation", f"input={inputs}", f"out={curated}", f"model={cfg.model}",
+        ("curate", [*py, "curation", f"input={inputs}", f"out={curated}", *base,
                     f"splits={splits}", f"budget={cfg.budget}", f"seed={cfg.seed}",
                     f"probe={cfg.probe}", *cfg.curate]),
-        ("train", [*py, "training", f"data={curated}", f"out={run_dir}", f"model={cfg.model}",
+        ("train", [*py, "training", f"data={curated}", f"out={run_dir}", *base,
                    f"method={cfg.method}", f"seed={cfg.seed}", *cfg.train]),
-        ("evaluate", [*py, "evaluation", f"model={cfg.model}", f"model.path={run_dir}",
+        ("evaluate", [*py, "evaluation", *model, f"model.path={run_dir}",
                       f"out={results}", *cfg.evaluate]),
         ("report", [*py, "evaluation.report", f"results=[{results}]", f"out={report}"]),
     ]

@@ -11,8 +11,14 @@ from datasets import Dataset
 
 from .card import build_card
 from .core.config import save_resolved_config, to_container
-from .core.io import (atomic_path, collect_versions, compute_file_fingerprint, write_json,
-                      write_jsonl, write_text)
+from .core.io import (
+    atomic_path,
+    collect_versions,
+    compute_file_fingerprint,
+    write_json,
+    write_jsonl,
+    write_text,
+)
 from .core.models import load_model, load_tokenizer
 from .core.readers import read_records
 from .selectors import BudgetSelector

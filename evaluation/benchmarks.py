@@ -24,7 +24,7 @@ from curation.core.generation import DecodeSettings
 from curation.core.io import compute_file_fingerprint
 from curation.core.readers import read_records
 
-from .metrics import compute_exact_match
+from .metrics import compute_exact_match, extract_short_answer
 from .results import BenchmarkResult, build_metric
 
 log = logging.getLogger(__name__)
@@ -125,16 +125,11 @@ class ClosedBookQA(Benchmark):
 
     def score(self, item: Mapping[str, Any], prompt: str, generation: str) -> dict[str, Any]:
         """One ``samples.jsonl`` row; the raw generation is kept so extraction can be audited."""
-        prediction = extract_first_line(generation)
+        prediction = extract_short_answer(generation)
         return {"id": item["id"], "group": item["group"], "prompt": prompt,
                 "generation": generation, "prediction": prediction,
                 "references": list(item["answers"]),
                 "score": compute_exact_match(prediction, item["answers"])}
-
-
-def extract_first_line(text: str) -> str:
-    """The first non-blank line of a completion, stripped."""
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def build_benchmarks(benchmarks: Mapping[str, Any], *, limit: int | None = None

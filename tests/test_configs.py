@@ -25,6 +25,8 @@ GROUPS = sorted((p.parent.name, p.stem) for p in CONF_DIR.glob("*/*.yaml"))
 GROUP_USER = {"model": "curate", "probe": "curate", "trainer": "train", "peft": "train",
               "suite": "evaluate"}
 
+GROUP_PACKAGE = {"peft": "lora"}  # conf/peft/*.yaml fill `lora` (# @package lora)
+
 
 def test_every_primary_config_is_known():
     assert set(PRIMARY) == set(REQUIRED), "a new stage config needs an entry in REQUIRED"
@@ -40,7 +42,10 @@ def test_primary_config_composes(name):
 def test_every_group_option_composes(group, option):
     user = GROUP_USER[group]
     cfg = compose_config(user, [*REQUIRED[user], f"{group}={option}"])
-    assert group in cfg or any(group in str(k) for k in cfg)
+    node = cfg[GROUP_PACKAGE.get(group, group)]
+    assert node  # the option filled its node
+    if "name" in node:
+        assert node.name == option
 
 
 @pytest.mark.parametrize("name", PRIMARY)

@@ -5,10 +5,11 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def lessmore(*args, env=None, timeout=300):
@@ -22,7 +23,7 @@ def pipeline_run(tmp_path_factory, cache_dir):
     out = tmp_path_factory.mktemp("pipeline") / "demo"
     start = time.perf_counter()
     proc = lessmore("pipeline", f"out={out}", "model=tiny", "budget=40",
-                    "train=[trainer=smoke]", env={"LESSMORE_CACHE": str(cache_dir)})
+                    "train=['trainer=smoke']", env={"LESSMORE_CACHE": str(cache_dir)})
     return proc, out, time.perf_counter() - start
 
 

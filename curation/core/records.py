@@ -25,7 +25,7 @@ MAX_MESSAGE_CHARS = 100_000
 _WS = re.compile(r"\s+")
 
 
-class KnowledgeCategory(str, enum.Enum):
+class KnowledgeCategory(enum.StrEnum):
     """SliCK categories (Gekhman et al., 2024): how well the base model knows a fact."""
 
     HIGHLY_KNOWN = "HighlyKnown"

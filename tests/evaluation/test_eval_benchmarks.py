@@ -5,8 +5,8 @@ import pytest
 from curation.core.chat import build_qa_prompt
 from curation.core.config import UserError
 from curation.core.generation import GenerationEngine
-from evaluation.benchmarks import ClosedBookQA, build_benchmarks, extract_first_line
-from evaluation.metrics import compute_exact_match
+from evaluation.benchmarks import ClosedBookQA, build_benchmarks
+from evaluation.metrics import compute_exact_match, extract_short_answer
 
 
 def test_stub_engine_gives_the_expected_exact_match(qa_file, scripted_engine):
@@ -62,7 +62,7 @@ def test_tiny_model_scores_match_a_recomputation_from_samples(qa_file, tiny_lm):
     metric = result.metrics["closed_book_qa/exact_match"]
     assert metric.n == len(result.samples) == 6
     for row in result.samples:
-        assert row["prediction"] == extract_first_line(row["generation"])
+        assert row["prediction"] == extract_short_answer(row["generation"])
         assert "\n" not in row["generation"]  # the stop string cut it
         assert row["score"] == compute_exact_match(row["prediction"], row["references"])
     assert metric.value == pytest.approx(sum(r["score"] for r in result.samples) / 6)
@@ -78,8 +78,8 @@ def test_results_do_not_depend_on_batch_size(qa_file, tiny_lm):
 
 @pytest.mark.parametrize(("text", "expected"), [
     (" Paris", "Paris"), ("\n\n Rome \nmore", "Rome"), ("", ""), ("  \n ", "")])
-def test_extract_first_line(text, expected):
-    assert extract_first_line(text) == expected
+def test_extract_short_answer(text, expected):
+    assert extract_short_answer(text) == expected
 
 
 def _suite(**fields):
