@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from curation.core.config import UserError, stage_main
+from curation.core.config import UserError, save_resolved_config, stage_main
 from curation.core.io import write_text
 
 from .config import ReportConfig
@@ -46,6 +46,7 @@ def run(cfg: ReportConfig) -> dict[str, str]:
     comparisons = pair_results(collect_results(list(cfg.results)))
     sections = [build_section(c, cfg.samples_per_model) for c in comparisons]
     out = Path(cfg.out)
+    save_resolved_config(cfg, out)
     paths = {"markdown": out / "report.md", "html": out / "report.html"}
     write_text(paths["markdown"], render_markdown(cfg.title, sections))
     write_text(paths["html"], render_html(cfg.title, sections))

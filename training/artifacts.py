@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +28,14 @@ def save_weights(trainer: Any, tokenizer: Any, out: Path, base_path: str) -> Non
     else:
         # training turns the cache off (it is useless there); the saved model is for generation
         model.config.use_cache = True
-    model.save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
+    # written beside `out` and moved in file by file: a reader never sees a half-written file,
+    # and manifest.json (written last) marks a complete run
+    with tempfile.TemporaryDirectory(prefix=".weights-", dir=out) as tmp_name:
+        tmp = Path(tmp_name)
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        for path in sorted(tmp.iterdir()):
+            os.replace(path, out / path.name)
 
 
 def compute_train_metrics(train_output: Any, log_history: list[dict[str, Any]]) -> dict[str, Any]:

