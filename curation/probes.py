@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from datasets import Dataset
@@ -21,6 +22,24 @@ from .core.records import KnowledgeCategory
 from .steps import Step, StepResult
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class ProbeConfig:
+    """SliCK-style knowledge probing of QA rows (DESIGN §3.1)."""
+
+    name: str = "quick"
+    enabled: bool = True
+    n_prompts: int = 3  # few-shot prompts per item (paper: 10)
+    k_shots: int = 4  # exemplars per prompt, same group, never the item itself
+    n_samples: int = 2  # samples per prompt at `temperature` (paper: 16)
+    temperature: float = 0.5
+    top_k: int = 40
+    max_new_tokens: int = 16
+    # sample only when no greedy answer was right, and stop at the first right sample: the
+    # categories are the same as the full protocol at about half the cost
+    shortcut: bool = True
+    batch_size: int = 16
 PROBE_COLUMNS = ("probe_p_greedy", "probe_p_sample", "probe_category", "probe_known")
 
 
