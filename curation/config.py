@@ -13,6 +13,25 @@ from .probes import ProbeConfig
 
 
 @dataclass
+class FiltersConfig:
+    """Quality filters (``curation/filters.py``), in order: ``{name: ..., **params}`` each."""
+
+    name: str = "default"
+    steps: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class ScoreConfig:
+    """Response NLL and IFD of open-ended rows (DESIGN §3.3); IFD ≥ ``max_ifd`` is filtered."""
+
+    enabled: bool = False
+    max_ifd: float = 1.0
+    drop_unscored: bool = False  # drop rows whose scoring failed (NaN) instead of keeping them
+    model_path: str | None = None  # a smaller proxy model; null: the curate model
+    batch_size: int = 8
+
+
+@dataclass
 class CurateConfig:
     """``lessmore curate input=PATH_OR_HUB_NAME out=DIR``."""
 
@@ -31,6 +50,8 @@ class CurateConfig:
     show_progress: bool = True
     model: ModelConfig = field(default_factory=ModelConfig)
     probe: ProbeConfig = field(default_factory=ProbeConfig)
+    filters: FiltersConfig = field(default_factory=FiltersConfig)
+    score: ScoreConfig = field(default_factory=ScoreConfig)
 
 
 register_schema("curate_schema", CurateConfig)

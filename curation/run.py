@@ -19,7 +19,7 @@ from .core.io import (
     write_jsonl,
     write_text,
 )
-from .core.models import load_model, load_tokenizer
+from .core.models import ModelConfig, load_model, load_tokenizer
 from .core.readers import read_records
 from .selectors import BudgetSelector
 from .steps import ExactDedupFilter, SplitFilter, Step, TokenLengthStep
@@ -57,21 +57,46 @@ def compute_records_fingerprint(records: list[dict[str, Any]]) -> str:
 
 
 def build_steps(cfg: Any, ds: Dataset) -> list[Step]:
+    """The curation steps in order; models are loaded once and only when a step needs one."""
+    from .filters import build_filters
+
     tokenizer = load_tokenizer(cfg.model)
     model_tag = f"{cfg.model.path}@{cfg.model.revision}"
     steps: list[Step] = [SplitFilter(cfg.splits)] if cfg.splits else []
-    steps += [ExactDedupFilter(),
+    steps += [ExactDedupFilter(), *build_filters(cfg.filters.steps),
               TokenLengthStep(tokenizer, cfg.max_length, cfg.overlong, model_tag)]
+    engines = EngineCache(cfg)
     if cfg.probe.enabled and any(ds["answers"]):
-        from .core.generation import GenerationEngine
         from .probes import SlickProbe
 
-        model, tokenizer = load_model(cfg.model)
-        engine = GenerationEngine(model, tokenizer, batch_size=cfg.probe.batch_size,
-                                  show_progress=cfg.show_progress)
-        steps.append(SlickProbe(engine, cfg.probe, cfg.seed))
+        steps.append(SlickProbe(engines.get(cfg.model.path, cfg.probe.batch_size), cfg.probe,
+                                cfg.seed))
+    if cfg.score.enabled and not all(ds["answers"]):
+        from .scores import IFDFilter, ResponseScoreStep
+
+        path = cfg.score.model_path or cfg.model.path
+        steps += [ResponseScoreStep(engines.get(path, cfg.score.batch_size), f"{path}@score",
+                                    max_length=cfg.max_length),
+                  IFDFilter(cfg.score.max_ifd, cfg.score.drop_unscored)]
     steps.append(BudgetSelector(cfg.budget, cfg.seed, cfg.selection))
     return steps
+
+
+class EngineCache:
+    """One generation engine per model path, built on first use (a model is loaded once)."""
+
+    def __init__(self, cfg: Any):
+        self.cfg, self.engines = cfg, {}
+
+    def get(self, path: str, batch_size: int):
+        from .core.generation import GenerationEngine
+
+        if path not in self.engines:
+            model_cfg = ModelConfig(**{**to_container(self.cfg.model), "path": path})
+            model, tokenizer = load_model(model_cfg)
+            self.engines[path] = GenerationEngine(model, tokenizer, batch_size=batch_size,
+                                                  show_progress=self.cfg.show_progress)
+        return self.engines[path]
 
 
 def apply_steps(ds: Dataset, steps: list[Step]):
@@ -84,7 +109,7 @@ def apply_steps(ds: Dataset, steps: list[Step]):
         ds = result.dataset
         filtered += result.filtered
         stats.append({"name": step.name, "rows_in": n_in, "rows_out": len(ds),
-                      "filtered": len(result.filtered)})
+                      "filtered": len(result.filtered), **step.stats()})
         log.info("step %-12s %6d -> %6d (%d filtered)", step.name, n_in, len(ds),
                  len(result.filtered))
         if n_in - len(result.filtered) != len(ds):

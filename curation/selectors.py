@@ -7,6 +7,7 @@ import random
 from datasets import Dataset
 
 from .core.config import UserError
+from .core.records import KnowledgeCategory
 from .steps import Step, StepResult, filtered_entry
 
 SELECTIONS = ("known_first", "random")
@@ -37,3 +38,40 @@ class BudgetSelector(Step):
         reason = f"not selected: budget {self.budget} reached ({self.strategy})"
         filtered = [filtered_entry(ds[i], self.name, reason) for i in sorted(rest)]
         return StepResult(ds_out, filtered)
+
+
+UNKNOWN_POLICIES = ("keep", "drop", "relabel_idk")
+
+
+class KnowledgePolicyStep(Step):
+    """What to do with QA rows the base model does not know (SliCK: Unknown examples are fitted
+    late and then raise hallucination; dropping them or relabelling their answer as "I don't
+    know" removes most of the harm). ``keep`` | ``drop`` | ``relabel_idk``."""
+
+    name = "knowledge_policy"
+
+    def __init__(self, unknown: str = "keep", idk_answer: str = "I don't know."):
+        if unknown not in UNKNOWN_POLICIES:
+            raise UserError(f"select.unknown must be one of {UNKNOWN_POLICIES}, not {unknown!r}")
+        self.unknown, self.idk_answer = unknown, idk_answer
+
+    def __call__(self, ds: Dataset) -> StepResult:
+        if self.unknown == "keep" or "probe_category" not in ds.column_names:
+            return StepResult(ds)
+        unknown = [c == KnowledgeCategory.UNKNOWN.value for c in ds["probe_category"]]
+        if self.unknown == "drop":
+            keep = [i for i, u in enumerate(unknown) if not u]
+            filtered = [filtered_entry(ds[i], self.name,
+                                       "Unknown to the base model (select.unknown=drop)")
+                        for i, u in enumerate(unknown) if u]
+            return StepResult(ds.select(keep), filtered)
+        return StepResult(ds.map(self._relabel, with_indices=True,
+                                 fn_kwargs={"unknown": unknown},
+                                 new_fingerprint=f"{ds._fingerprint}-idk"))
+
+    def _relabel(self, row, i, unknown):
+        if not unknown[i]:
+            return {"messages": row["messages"], "sel_relabeled": False}
+        messages = [dict(m) for m in row["messages"]]
+        messages[-1]["content"] = self.idk_answer
+        return {"messages": messages, "sel_relabeled": True}

@@ -40,6 +40,10 @@ class Step:
     def __call__(self, ds: Dataset) -> StepResult:
         raise TypeError(f"{type(self).__name__} must define __call__")
 
+    def stats(self) -> dict[str, Any]:
+        """Counts for the manifest beyond rows in/out (e.g. failures); empty by default."""
+        return {}
+
 
 class Filter(Step):
     """Drops rows for which :meth:`decide` returns a reason; subclasses write ``decide``."""

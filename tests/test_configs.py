@@ -22,7 +22,8 @@ REQUIRED = {
 PRIMARY = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
 GROUPS = sorted((p.parent.name, p.stem) for p in CONF_DIR.glob("*/*.yaml"))
 # which primary config uses each group
-GROUP_USER = {"model": "curate", "probe": "curate", "trainer": "train", "peft": "train",
+GROUP_USER = {"model": "curate", "probe": "curate", "filters": "curate", "score": "curate",
+              "memorization": "curate", "select": "curate", "trainer": "train", "peft": "train",
               "suite": "evaluate"}
 
 GROUP_PACKAGE = {"peft": "lora"}  # conf/peft/*.yaml fill `lora` (# @package lora)

@@ -51,10 +51,13 @@ def write_json(path: str | Path, obj: Any) -> None:
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
+    """One JSON object per line; NaN (a failed score) is written as null, since strict JSON
+    readers refuse NaN (the ``datasets`` copy keeps the NaN)."""
     n = 0
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False, sort_keys=True, default=_jsonable) + "\n")
+            f.write(json.dumps(_nan_to_none(row), ensure_ascii=False, sort_keys=True,
+                               default=_jsonable, allow_nan=False) + "\n")
             n += 1
     return n
 
@@ -62,6 +65,16 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def _nan_to_none(obj: Any) -> Any:
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    return obj
 
 
 def _jsonable(obj: Any) -> Any:

@@ -19,7 +19,8 @@ def make_pool(path):
              "split": "heldout" if i % 5 == 0 else "pool"} for i in range(20)]
     rows += [{"id": "c1", "messages": CHAT}, {"id": "c2", "messages": CHAT},  # exact duplicate
              {"id": "c3", "messages": [{"role": "user", "content": "Long?"},
-                                       {"role": "assistant", "content": "word " * 400}]}]
+                                       {"role": "assistant",
+                                        "content": " ".join(f"w{i}" for i in range(400))}]}]
     with open(path, "w") as f:
         for row in rows:
             f.write(json.dumps(row) + "\n")
@@ -101,3 +102,18 @@ def test_overlong_truncate_keeps_and_counts(tmp_path, cache_dir):
     manifest, _ = curate(tmp_path, "out", overlong="truncate", budget=100, selection="random")
     assert manifest["tokens"]["truncated_rows"] == 1
     assert "length" not in manifest["filtered_by_step"]
+
+
+def test_quality_filters_and_ifd_scoring_are_wired(tmp_path, cache_dir):
+    manifest, out = curate(tmp_path, "scored", score="ifd", budget=100, selection="random")
+    steps = [s["name"] for s in manifest["steps"]]
+    assert steps.index("exact_dedup") < steps.index("refusal") < steps.index("length")
+    assert steps.index("probe") < steps.index("score") < steps.index("ifd") < steps.index("select")
+    score = next(s for s in manifest["steps"] if s["name"] == "score")
+    assert score["failures"] == {} and "truncated" in score
+    rows = read_jsonl(out / "train.jsonl")
+    chats = [r for r in rows if not r["answers"]]
+    assert chats and all(r["score_ifd"] is not None and r["score_ifd"] < 1.0 for r in chats)
+    assert all(r["score_ifd"] is None for r in rows if r["answers"])
+    manifest, _ = curate(tmp_path, "unfiltered", filters="none", budget=100)
+    assert "refusal" not in [s["name"] for s in manifest["steps"]]
