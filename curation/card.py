@@ -3,6 +3,7 @@ dataset card) and manifest helpers."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -71,6 +72,22 @@ def build_card(manifest: dict[str, Any]) -> str:
         ]
     else:
         lines.append("Probing was switched off; rows carry no knowledge category.")
+    cfg = manifest["config"]
+    select, dedup = cfg["select"], cfg["dedup"]
+    lines += ["", "## Dedup and selection", "",
+              "- exact dedup on normalised text; semantic dedup "
+              + (f"with `{dedup['embedding_model']}` embeddings, near-duplicate when cosine > "
+                 f"{1 - dedup['eps']:.3f}" if dedup["semantic"] else "off"),
+              f"- selection: `{select['strategy']}` under a budget of {cfg['budget']} "
+              f"(Unknown facts: `{select['unknown']}`"
+              + (f", category mix {select['category_mix']}" if select["category_mix"] else "")
+              + (f", quotas {select['quotas']}" if select["quotas"] else "") + ")",
+              "- response scoring (NLL, IFD): "
+              + ("on, IFD ≥ " + str(cfg["score"]["max_ifd"]) + " filtered"
+                 if cfg["score"]["enabled"] else "off"),
+              f"- memorisation levels: {'on' if cfg['memorization']['enabled'] else 'off'}"]
+    if manifest.get("plots"):
+        lines += ["", "## Plots", "", *[f"![{Path(p).stem}]({p})" for p in manifest["plots"]]]
     lines += ["", "## Token lengths", "",
               f"Measured with the training template of `{manifest['model']['path']}`: "
               f"{manifest['tokens']['total']} tokens in kept rows, "

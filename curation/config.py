@@ -9,7 +9,11 @@ from omegaconf import MISSING
 
 from .core.config import register_schema
 from .core.models import ModelConfig
+from .dedup import DEFAULT_EPS
+from .embeddings import DEFAULT_EMBEDDING_MODEL
+from .memorization import MemorizationConfig
 from .probes import ProbeConfig
+from .selectors import SelectConfig
 
 
 @dataclass
@@ -32,6 +36,18 @@ class ScoreConfig:
 
 
 @dataclass
+class DedupConfig:
+    """Semantic dedup (SemDeDup) on sentence embeddings, after exact dedup (DESIGN §3.4)."""
+
+    semantic: bool = True
+    eps: float = DEFAULT_EPS  # drop a row whose cosine to a kept row exceeds 1 - eps (MiniLM)
+    k: int | None = None  # spherical k-means clusters; null: about N / 1000
+    priority: str | None = None  # column whose highest value wins among near-duplicates
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    batch_size: int = 64
+
+
+@dataclass
 class CurateConfig:
     """``lessmore curate input=PATH_OR_HUB_NAME out=DIR``."""
 
@@ -43,7 +59,6 @@ class CurateConfig:
     splits: list[str] | None = None
     budget: int = 100
     seed: int = 0
-    selection: str = "known_first"  # known_first | random
     max_length: int = 1024  # tokens under the training template
     overlong: str = "drop"  # drop | truncate | error
     max_message_chars: int = 100_000
@@ -52,6 +67,11 @@ class CurateConfig:
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     filters: FiltersConfig = field(default_factory=FiltersConfig)
     score: ScoreConfig = field(default_factory=ScoreConfig)
+    memorization: MemorizationConfig = field(default_factory=MemorizationConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    select: SelectConfig = field(default_factory=SelectConfig)
+    # probing, scoring and embedding results, per row and config: a killed run resumes here
+    cache_dir: str | None = None
 
 
 register_schema("curate_schema", CurateConfig)

@@ -1,8 +1,24 @@
 """Knowledge probing of QA rows, SliCK-style (Gekhman et al., 2024; DESIGN §3.1).
 
 For each item: ``n_prompts`` few-shot prompts, each with ``k_shots`` exemplars from the same
-group (never the item itself); one greedy answer per prompt, plus samples at a temperature.
-P_greedy / P_sample are the shares of correct answers; the category follows from them.
+group (never the item itself); one greedy answer per prompt, plus ``n_samples`` samples per
+prompt at a temperature. Correct = normalised exact match against any gold alias.
+
+- P_greedy = share of prompts whose greedy answer is correct (always measured in full).
+- HighlyKnown: P_greedy = 1. MaybeKnown: 0 < P_greedy < 1. WeaklyKnown: P_greedy = 0 and some
+  sample correct. Unknown: neither.
+
+The shortcut (``shortcut: true``, the default) samples only items with no correct greedy answer
+and stops sampling an item after the first prompt whose samples include a correct one. The
+categories are the same as the full protocol's, since a sample depends only on its prompt, the
+seed and its index (the engine seeds each one), never on what else was drawn. What is stored is
+what was measured:
+
+- ``probe_n_samples``: samples drawn; ``probe_n_sample_hits``: how many of them were correct.
+- ``probe_p_sample``: the sample hit rate where every sample of the protocol was drawn (the full
+  protocol; or the shortcut for an item none of whose samples was correct, where it is 0.0),
+  and null otherwise: an item that stopped early only has P_sample > 0, and an unsampled one
+  has no measurement at all.
 """
 
 from __future__ import annotations
@@ -15,13 +31,17 @@ from typing import Any
 
 from datasets import Dataset
 
+from .cache import ResultCache, compute_key, map_cached
 from .core.answers import compute_exact_match, extract_short_answer
 from .core.chat import build_qa_prompt
+from .core.config import UserError
 from .core.generation import DecodeSettings, GenerationEngine
 from .core.records import KnowledgeCategory
 from .steps import Step, StepResult
 
 log = logging.getLogger(__name__)
+
+PROBE_VERSION = 2  # bump when prompts, matching or the stored record change: old cache rows miss
 
 
 @dataclass
@@ -40,11 +60,19 @@ class ProbeConfig:
     # categories are the same as the full protocol at about half the cost
     shortcut: bool = True
     batch_size: int = 16
-PROBE_COLUMNS = ("probe_p_greedy", "probe_p_sample", "probe_category", "probe_known")
+    chunk_size: int = 64  # items per cache commit: a killed run redoes at most one chunk
+
+
+PROBE_COLUMNS = ("probe_p_greedy", "probe_p_sample", "probe_n_samples", "probe_n_sample_hits",
+                 "probe_category", "probe_known")
 
 
 def categorize(p_greedy: float, p_sample: float | None) -> KnowledgeCategory:
-    """SliCK's four categories from the greedy and sampled hit rates."""
+    """SliCK's four categories from the greedy hit rate and the sampled one.
+
+    ``p_sample`` only matters when ``p_greedy`` is 0; any positive value means some sample was
+    correct, and None means nothing was sampled (treated as no correct sample).
+    """
     if p_greedy >= 1.0:
         return KnowledgeCategory.HIGHLY_KNOWN
     if p_greedy > 0.0:
@@ -82,61 +110,117 @@ def build_probe_prompts(rows: list[dict[str, Any]], n_prompts: int, k_shots: int
     return prompts
 
 
+def summarize_probe(record: dict[str, Any], n_prompts: int) -> dict[str, Any]:
+    """The probe columns of one item from its stored record (see the module docstring)."""
+    p_greedy = record["greedy_hits"] / n_prompts
+    drawn, hits = record["n_samples"], record["sample_hits"]
+    category = categorize(p_greedy, hits / drawn if drawn else None)
+    return {"probe_p_greedy": p_greedy,
+            "probe_p_sample": hits / drawn if drawn and record["complete"] else None,
+            "probe_n_samples": drawn, "probe_n_sample_hits": hits,
+            "probe_category": category.value, "probe_known": category.known}
+
+
 class SlickProbe(Step):
-    """Adds ``probe_p_greedy``, ``probe_p_sample``, ``probe_category`` and ``probe_known`` to
-    QA rows (rows with ``answers``); other rows get nulls."""
+    """Adds the ``PROBE_COLUMNS`` to QA rows (rows with ``answers``); other rows get nulls.
+
+    With a ``cache``, results are looked up per item before generating and committed after
+    each chunk of ``cfg.chunk_size`` items, so a killed run resumes where it stopped.
+    """
 
     name = "probe"
 
-    def __init__(self, engine: GenerationEngine, cfg: Any, seed: int):
-        self.engine, self.cfg, self.seed = engine, cfg, seed
+    def __init__(self, engine: GenerationEngine, cfg: Any, seed: int,
+                 cache: ResultCache | None = None):
+        self.engine, self.cfg, self.seed, self.cache = engine, cfg, seed, cache
 
     def __call__(self, ds: Dataset) -> StepResult:
         qa_idx = [i for i, a in enumerate(ds["answers"]) if a]
         rows = [ds[i] for i in qa_idx]
-        scores = self.probe(rows) if rows else []
         columns: dict[str, list[Any]] = {c: [None] * len(ds) for c in PROBE_COLUMNS}
-        for i, (p_greedy, p_sample) in zip(qa_idx, scores, strict=True):
-            category = categorize(p_greedy, p_sample)
-            for col, value in zip(PROBE_COLUMNS, (p_greedy, p_sample, category.value,
-                                                  category.known), strict=True):
+        for i, record in zip(qa_idx, self.probe(rows) if rows else [], strict=True):
+            for col, value in summarize_probe(record, self.cfg.n_prompts).items():
                 columns[col][i] = value
+        if self.cache is not None:
+            log.info("probe cache %s: %s", self.cache.path, self.cache.stats)
         for col in PROBE_COLUMNS:
             ds = ds.add_column(col, columns[col])
         return StepResult(ds)
 
-    def probe(self, rows: list[dict[str, Any]]) -> list[tuple[float, float | None]]:
-        """(P_greedy, P_sample) per row; P_sample is None where no sample was drawn."""
+    def probe(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One record per row: greedy answers and hits, samples drawn and correct, and whether
+        every sample of the protocol was drawn (``complete``)."""
         cfg = self.cfg
+        if cfg.n_prompts < 1 or cfg.n_samples < 0:
+            raise UserError(f"probe needs n_prompts >= 1 and n_samples >= 0, got "
+                            f"{cfg.n_prompts} and {cfg.n_samples}")
         prompts = build_probe_prompts(rows, cfg.n_prompts, cfg.k_shots, self.seed)
+        # chunks follow the groups, so a chunk's prompts share their few-shot prefixes
+        order = sorted(range(len(rows)), key=lambda i: (str(rows[i]["group"]), rows[i]["id"]))
+        keys = [compute_key([rows[i]["question"], rows[i]["answers"], prompts[i]])
+                for i in order]
+        records = map_cached(
+            keys, lambda todo: self._probe_chunk([rows[order[t]] for t in todo],
+                                                 [prompts[order[t]] for t in todo]),
+            cache=self.cache, kind="slick", config=self.config_key(), chunk_size=cfg.chunk_size,
+            validate=self._valid)
+        out: list[dict[str, Any]] = [{}] * len(rows)
+        for t, i in enumerate(order):
+            out[i] = records[t]
+        return out
+
+    def config_key(self) -> str:
+        """Hash of every setting that changes a record (not batch or chunk sizes)."""
+        cfg = self.cfg
+        return compute_key({"version": PROBE_VERSION, "seed": self.seed,
+                            "n_prompts": cfg.n_prompts, "k_shots": cfg.k_shots,
+                            "n_samples": cfg.n_samples, "temperature": cfg.temperature,
+                            "top_k": cfg.top_k, "max_new_tokens": cfg.max_new_tokens,
+                            "shortcut": cfg.shortcut})
+
+    def _valid(self, r: dict[str, Any]) -> bool:
+        n, s = self.cfg.n_prompts, max(0, self.cfg.n_samples)
+        return (len(r["greedy"]) == n and all(isinstance(a, str) for a in r["greedy"])
+                and 0 <= r["greedy_hits"] <= n and isinstance(r["complete"], bool)
+                and 0 <= r["sample_hits"] <= r["n_samples"] <= n * s
+                and r["n_samples"] % max(1, s) == 0)
+
+    def _probe_chunk(self, rows: list[dict[str, Any]], prompts: list[list[str]]
+                     ) -> list[dict[str, Any]]:
+        cfg = self.cfg
         flat = [p for item in prompts for p in item]
         greedy = self.engine.generate(flat, DecodeSettings(
             max_new_tokens=cfg.max_new_tokens, stop=["\n"]), desc="probing (greedy)")
-        hits = [[compute_exact_match(extract_short_answer(greedy[i * cfg.n_prompts + j][0]),
-                                     row["answers"]) for j in range(cfg.n_prompts)]
-                for i, row in enumerate(rows)]
-        p_greedy = [sum(h) / len(h) for h in hits]
-        p_sample = self._sample(rows, prompts, p_greedy)
-        return list(zip(p_greedy, p_sample, strict=True))
+        records = []
+        for i, row in enumerate(rows):
+            answers = [extract_short_answer(greedy[i * cfg.n_prompts + j][0])
+                       for j in range(cfg.n_prompts)]
+            records.append({"greedy": answers, "greedy_hits": _count_hits(answers, row),
+                            "sample_hits": 0, "n_samples": 0, "complete": False})
+        self._sample(rows, prompts, records)
+        return records
 
-    def _sample(self, rows, prompts, p_greedy) -> list[float | None]:
+    def _sample(self, rows, prompts, records) -> None:
+        """Draw samples prompt by prompt into ``records`` (the shortcut skips and stops early)."""
         cfg = self.cfg
-        todo = [i for i, p in enumerate(p_greedy) if cfg.n_samples > 0
-                and (p == 0.0 or not cfg.shortcut)]
-        hits: dict[int, int] = dict.fromkeys(todo, 0)
-        drawn: dict[int, int] = dict.fromkeys(todo, 0)
+        todo = [i for i, r in enumerate(records) if cfg.n_samples > 0
+                and (r["greedy_hits"] == 0 or not cfg.shortcut)]
         settings = DecodeSettings(max_new_tokens=cfg.max_new_tokens, stop=["\n"], do_sample=True,
                                   temperature=cfg.temperature, top_k=cfg.top_k,
                                   num_return_sequences=cfg.n_samples, seed=self.seed)
         for j in range(cfg.n_prompts):
-            # shortcut: an item leaves the loop at its first correct sample
-            active = [i for i in todo if not (cfg.shortcut and hits[i])]
+            active = [i for i in todo if not (cfg.shortcut and records[i]["sample_hits"])]
             if not active:
                 break
             outs = self.engine.generate([prompts[i][j] for i in active], settings,
                                         desc=f"probing (samples, prompt {j + 1})")
             for i, samples in zip(active, outs, strict=True):
-                drawn[i] += len(samples)
-                hits[i] += sum(compute_exact_match(extract_short_answer(s), rows[i]["answers"])
-                               for s in samples)
-        return [hits[i] / drawn[i] if drawn.get(i) else None for i in range(len(rows))]
+                records[i]["n_samples"] += len(samples)
+                records[i]["sample_hits"] += _count_hits(map(extract_short_answer, samples),
+                                                         rows[i])
+        for i in todo:  # every prompt's samples drawn: the rate is measured, not bounded
+            records[i]["complete"] = records[i]["n_samples"] == cfg.n_prompts * cfg.n_samples
+
+
+def _count_hits(answers: Any, row: dict[str, Any]) -> int:
+    return int(sum(compute_exact_match(a, row["answers"]) for a in answers))

@@ -1,27 +1,20 @@
-"""``lessmore curate``: read → validate → dedup → measure → probe → select → write."""
+"""``lessmore curate``: read → validate → dedup → filter → measure → probe → score → select →
+write. ``run(cfg)`` is the table of contents; every step lives in its own module."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from datasets import Dataset
 
-from .card import build_card
+from .artifacts import build_manifest, write_outputs
 from .core.config import save_resolved_config, to_container
-from .core.io import (
-    atomic_path,
-    collect_versions,
-    compute_file_fingerprint,
-    write_json,
-    write_jsonl,
-    write_text,
-)
-from .core.models import ModelConfig, load_model, load_tokenizer
+from .core.models import ModelConfig, load_model, load_tokenizer, resolve_model_path
 from .core.readers import read_records
-from .selectors import BudgetSelector
+from .selectors import BudgetSelector, KnowledgePolicyStep
 from .steps import ExactDedupFilter, SplitFilter, Step, TokenLengthStep
 
 log = logging.getLogger(__name__)
@@ -36,9 +29,13 @@ def run(cfg: Any) -> dict[str, Any]:
     log.info("read %d rows: %d records, %d rejected", read.rows_in, len(read.records),
              len(read.rejections))
     ds = build_dataset(read.records)
-    ds, filtered, step_stats = apply_steps(ds, build_steps(cfg, ds))
-    manifest = build_manifest(cfg, read, ds, filtered, step_stats)
-    write_outputs(out, ds, filtered, read, manifest)
+    context = StageContext(cfg)
+    try:
+        ds, candidates, filtered, step_stats = apply_steps(ds, build_steps(cfg, ds, context))
+    finally:
+        context.close()
+    manifest = build_manifest(cfg, read, ds, candidates, filtered, step_stats)
+    write_outputs(out, ds, candidates, filtered, read, manifest, context.embedder)
     log.info("curated set: %d kept, %d filtered, %d rejected -> %s", manifest["counts"]["kept"],
              manifest["counts"]["filtered"], manifest["counts"]["rejected"], out)
     return manifest
@@ -47,122 +44,112 @@ def run(cfg: Any) -> dict[str, Any]:
 def build_dataset(records: list[dict[str, Any]]) -> Dataset:
     ds = Dataset.from_list(records)
     # a content-derived fingerprint (not a random one) keeps saved bytes identical across runs
-    return Dataset(ds.data, fingerprint=compute_records_fingerprint(records))
+    key = "\n".join(r["id"] for r in records).encode()
+    return Dataset(ds.data, fingerprint=hashlib.sha256(key).hexdigest()[:16])
 
 
-def compute_records_fingerprint(records: list[dict[str, Any]]) -> str:
-    import hashlib
-
-    return hashlib.sha256("\n".join(r["id"] for r in records).encode()).hexdigest()[:16]
-
-
-def build_steps(cfg: Any, ds: Dataset) -> list[Step]:
+def build_steps(cfg: Any, ds: Dataset, context: StageContext) -> list[Step]:
     """The curation steps in order; models are loaded once and only when a step needs one."""
     from .filters import build_filters
 
-    tokenizer = load_tokenizer(cfg.model)
     model_tag = f"{cfg.model.path}@{cfg.model.revision}"
+    has_qa, has_open = any(ds["answers"]), not all(ds["answers"])
     steps: list[Step] = [SplitFilter(cfg.splits)] if cfg.splits else []
     steps += [ExactDedupFilter(), *build_filters(cfg.filters.steps),
-              TokenLengthStep(tokenizer, cfg.max_length, cfg.overlong, model_tag)]
-    engines = EngineCache(cfg)
-    if cfg.probe.enabled and any(ds["answers"]):
+              TokenLengthStep(load_tokenizer(cfg.model), cfg.max_length, cfg.overlong, model_tag)]
+    if cfg.probe.enabled and has_qa:
         from .probes import SlickProbe
 
-        steps.append(SlickProbe(engines.get(cfg.model.path, cfg.probe.batch_size), cfg.probe,
-                                cfg.seed))
-    if cfg.score.enabled and not all(ds["answers"]):
+        steps.append(SlickProbe(context.engine(cfg.model.path, cfg.probe.batch_size), cfg.probe,
+                                cfg.seed, context.cache(cfg.model.path)))
+    if cfg.memorization.enabled and has_qa:
+        from .memorization import MemorizationStep
+
+        steps.append(MemorizationStep(context.engine(cfg.model.path, cfg.probe.batch_size),
+                                      cfg.memorization, cfg.seed, context.cache(cfg.model.path)))
+    if cfg.score.enabled and has_open:
         from .scores import IFDFilter, ResponseScoreStep
 
         path = cfg.score.model_path or cfg.model.path
-        steps += [ResponseScoreStep(engines.get(path, cfg.score.batch_size), f"{path}@score",
+        steps += [ResponseScoreStep(context.engine(path, cfg.score.batch_size), f"{path}@score",
                                     max_length=cfg.max_length),
                   IFDFilter(cfg.score.max_ifd, cfg.score.drop_unscored)]
-    steps.append(BudgetSelector(cfg.budget, cfg.seed, cfg.selection))
+    if cfg.dedup.semantic:
+        from .dedup import SemanticDedupStep
+
+        steps.append(SemanticDedupStep(context.embeddings(), cfg.dedup.eps, cfg.dedup.k,
+                                       cfg.seed, cfg.dedup.priority))
+    steps += [KnowledgePolicyStep(cfg.select.unknown, cfg.select.idk_answer),
+              BudgetSelector(cfg.budget, cfg.seed, cfg.select,
+                             embeddings=context.embeddings()
+                             if cfg.select.strategy in ("score_first", "kcenter") else None)]
     return steps
 
 
-class EngineCache:
-    """One generation engine per model path, built on first use (a model is loaded once)."""
+class StageContext:
+    """What steps share: one engine per model, one result cache per model, one embedder."""
 
     def __init__(self, cfg: Any):
-        self.cfg, self.engines = cfg, {}
+        self.cfg, self.engines, self.caches, self.embedder = cfg, {}, {}, None
 
-    def get(self, path: str, batch_size: int):
+    def engine(self, path: str, batch_size: int):
         from .core.generation import GenerationEngine
 
         if path not in self.engines:
-            model_cfg = ModelConfig(**{**to_container(self.cfg.model), "path": path})
-            model, tokenizer = load_model(model_cfg)
+            model, tokenizer = load_model(ModelConfig(**{**to_container(self.cfg.model),
+                                                         "path": path}))
             self.engines[path] = GenerationEngine(model, tokenizer, batch_size=batch_size,
                                                   show_progress=self.cfg.show_progress)
         return self.engines[path]
 
+    def cache(self, path: str):
+        """The on-disk result cache for one model (None when ``cache_dir`` is unset)."""
+        if not self.cfg.cache_dir:
+            return None
+        if path not in self.caches:
+            from .cache import ResultCache, compute_model_fingerprint
+
+            model = self.engines[path].model if path in self.engines else None
+            fingerprint = compute_model_fingerprint(path, self.cfg.model.revision,
+                                                    resolve_model_path(path), model)
+            self.caches[path] = ResultCache(Path(self.cfg.cache_dir) / "probe.sqlite",
+                                            model=fingerprint)
+        return self.caches[path]
+
+    def embeddings(self):
+        if self.embedder is None:
+            from .embeddings import RecordEmbedder
+
+            d = self.cfg.dedup
+            self.embedder = RecordEmbedder(d.embedding_model, cache_dir=self.cfg.cache_dir,
+                                           batch_size=d.batch_size,
+                                           show_progress=self.cfg.show_progress)
+        return self.embedder
+
+    def close(self) -> None:
+        for cache in self.caches.values():
+            log.info("result cache: %s", cache.stats)  # logs only: resumed runs differ here
+            cache.close()
+
 
 def apply_steps(ds: Dataset, steps: list[Step]):
-    """Run the steps in order, counting rows in and out of each."""
+    """Run the steps in order, counting rows in and out of each. Returns the kept rows, the
+    rows the selector chose from (for plots and histograms), every filtered row and stats."""
     filtered: list[dict[str, Any]] = []
     stats = []
+    candidates = ds
     for step in steps:
         n_in = len(ds)
+        if isinstance(step, BudgetSelector):
+            candidates = ds
         result = step(ds)
         ds = result.dataset
         filtered += result.filtered
         stats.append({"name": step.name, "rows_in": n_in, "rows_out": len(ds),
                       "filtered": len(result.filtered), **step.stats()})
-        log.info("step %-12s %6d -> %6d (%d filtered)", step.name, n_in, len(ds),
+        log.info("step %-16s %6d -> %6d (%d filtered)", step.name, n_in, len(ds),
                  len(result.filtered))
         if n_in - len(result.filtered) != len(ds):
             raise RuntimeError(f"step {step.name} lost rows: {n_in} in, {len(ds)} out, "
                                f"{len(result.filtered)} filtered")
-    return ds, filtered, stats
-
-
-def build_manifest(cfg, read, ds: Dataset, filtered, step_stats) -> dict[str, Any]:
-    counts = {"rows_in": read.rows_in, "kept": len(ds), "filtered": len(filtered),
-              "rejected": len(read.rejections)}
-    if counts["rows_in"] != counts["kept"] + counts["filtered"] + counts["rejected"]:
-        raise RuntimeError(f"row accounting broken: {counts}")
-    config = to_container(cfg)
-    probed = Counter(c for c in _column(ds, "probe_category") if c)
-    return {
-        "stage": "curate",
-        "config": config,
-        "inputs": read.files,
-        "input_fingerprints": {f: compute_file_fingerprint(f) for f in read.files
-                               if Path(f).exists()},
-        "formats": dict(sorted(read.formats.items())),
-        "counts": counts,
-        "steps": step_stats,
-        "filtered_by_step": dict(sorted(Counter(f["step"] for f in filtered).items())),
-        "rejected_by_field": dict(sorted(Counter(r.field for r in read.rejections).items())),
-        "categories_kept": dict(sorted(probed.items())),
-        "categories_probed": dict(sorted(_probed_before_selection(ds, filtered).items())),
-        "tokens": {"total": sum(_column(ds, "len_tokens")),
-                   "assistant": sum(_column(ds, "len_assistant_tokens")),
-                   "truncated_rows": sum(bool(t) for t in _column(ds, "len_truncated"))},
-        "model": config["model"],
-        "probe": config["probe"],
-        "seed": cfg.seed,
-        "versions": collect_versions(),
-    }
-
-
-def _column(ds: Dataset, name: str) -> list[Any]:
-    return ds[name] if name in ds.column_names else []
-
-
-def _probed_before_selection(ds, filtered) -> Counter:
-    # categories of every probed row, kept or not selected, from the selector's view
-    return Counter(c for c in _column(ds, "probe_category") if c) + Counter(
-        f.get("probe_category") for f in filtered if f.get("probe_category"))
-
-
-def write_outputs(out: Path, ds: Dataset, filtered, read, manifest) -> None:
-    with atomic_path(out / "dataset") as tmp:
-        ds.save_to_disk(str(tmp))
-    write_jsonl(out / "train.jsonl", ds.to_list())
-    write_jsonl(out / "filtered.jsonl", filtered)
-    write_jsonl(out / "rejected.jsonl", (r.to_dict() for r in read.rejections))
-    write_json(out / "manifest.json", manifest)
-    write_text(out / "README.md", build_card(manifest))
+    return ds, candidates, filtered, stats

@@ -2,42 +2,133 @@
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+import numpy as np
 from datasets import Dataset
 
 from .core.config import UserError
 from .core.records import KnowledgeCategory
+from .diversity import kcenter_greedy, score_first_select
 from .steps import Step, StepResult, filtered_entry
 
-SELECTIONS = ("known_first", "random")
+STRATEGIES = ("known_first", "random", "score_first", "kcenter")
+
+
+@dataclass
+class SelectConfig:
+    """How the budget is spent (DESIGN §3.4); presets in ``conf/select/``."""
+
+    name: str = "known_first"
+    # known_first: probed-known QA rows first, then the rest (seeded order within each tier)
+    # random: seeded order | score_first: DEITA (by score_column, skipping rows closer than tau
+    # to a kept row) | kcenter: greedy coverage of the embedding space
+    strategy: str = "known_first"
+    unknown: str = "keep"  # keep | drop | relabel_idk (SliCK: what to do with Unknown facts)
+    idk_answer: str = "I don't know."
+    score_column: str | None = None  # score_first: rank by this column, highest first
+    tau: float = 0.9  # score_first: max cosine to the kept set (calibrated for MiniLM)
+    category_mix: dict[str, float] = field(default_factory=dict)  # probe_category -> share
+    quotas: dict[str, dict[str, float]] = field(default_factory=dict)  # column -> value -> quota
+    kcenter_pool_cap: int | None = 100_000
 
 
 class BudgetSelector(Step):
-    """Picks up to ``budget`` rows, seeded: ``known_first`` takes probed-known QA rows first
-    (in seeded random order), then the rest; ``random`` ignores knowledge."""
+    """Picks up to ``budget`` rows by the configured strategy, honouring quotas per column
+    (a quota ≥ 1 is a count, below 1 a share of the budget; ``"*"`` matches any other value)."""
 
     name = "select"
 
-    def __init__(self, budget: int, seed: int, strategy: str = "known_first"):
-        if strategy not in SELECTIONS:
-            raise UserError(f"selection must be one of {SELECTIONS}, not {strategy!r}")
+    def __init__(self, budget: int, seed: int, cfg: SelectConfig | None = None,
+                 embeddings: Callable[[Dataset], np.ndarray] | None = None):
+        cfg = cfg or SelectConfig()
+        if cfg.strategy not in STRATEGIES:
+            raise UserError(f"select.strategy must be one of {STRATEGIES}, not {cfg.strategy!r}")
         if budget < 1:
             raise UserError(f"budget must be at least 1, got {budget}")
-        self.budget, self.seed, self.strategy = budget, seed, strategy
+        if cfg.strategy == "score_first" and not cfg.score_column:
+            raise UserError("select.strategy=score_first needs select.score_column")
+        self.budget, self.seed, self.cfg, self.embeddings = budget, seed, cfg, embeddings
+        self.quotas = {**cfg.quotas, **({"probe_category": cfg.category_mix}
+                                        if cfg.category_mix else {})}
 
     def __call__(self, ds: Dataset) -> StepResult:
-        rng = random.Random(self.seed)
-        order = list(range(len(ds)))
-        rng.shuffle(order)
-        if self.strategy == "known_first" and "probe_known" in ds.column_names:
-            known = ds["probe_known"]
-            order.sort(key=lambda i: not known[i])  # stable: keeps the seeded order within tiers
-        chosen, rest = order[: self.budget], order[self.budget:]
+        order, skipped = self._rank(ds)
+        chosen, quota_full = self._fill(ds, order)
+        reasons = {**skipped, **quota_full}
+        default = f"not selected: budget {self.budget} reached ({self.cfg.strategy})"
+        chosen_set = set(chosen)
+        filtered = [filtered_entry(ds[i], self.name, reasons.get(i, default))
+                    for i in range(len(ds)) if i not in chosen_set]
         ds_out = ds.select(chosen).add_column("sel_rank", list(range(len(chosen))))
-        reason = f"not selected: budget {self.budget} reached ({self.strategy})"
-        filtered = [filtered_entry(ds[i], self.name, reason) for i in sorted(rest)]
         return StepResult(ds_out, filtered)
+
+    def _rank(self, ds: Dataset) -> tuple[list[int], dict[int, str]]:
+        """Candidates in preference order, and why others were ruled out before the budget."""
+        n, cfg = len(ds), self.cfg
+        walk = self.budget if not self.quotas else n  # quotas may skip rows: rank them all
+        if cfg.strategy in ("known_first", "random"):
+            order = list(range(n))
+            random.Random(self.seed).shuffle(order)
+            if cfg.strategy == "known_first" and "probe_known" in ds.column_names:
+                known = ds["probe_known"]
+                order.sort(key=lambda i: not known[i])  # stable: seeded order within tiers
+            return order, {}
+        emb = self._embeddings(ds)
+        if cfg.strategy == "kcenter":
+            k = min(n, walk if not self.quotas else 4 * self.budget)
+            return kcenter_greedy(emb, k, seed=self.seed,
+                                  pool_cap=cfg.kcenter_pool_cap).tolist(), {}
+        scores = self._scores(ds)
+        chosen = score_first_select(emb, scores, walk, tau=cfg.tau).tolist()
+        # rows the walk passed over (ranked above the last kept row) were too close to a kept row
+        by_score = np.argsort(-scores, kind="stable")
+        last = int(np.flatnonzero(np.isin(by_score, chosen[-1:]))[0]) if chosen else -1
+        kept = set(chosen)
+        too_close = f"too similar to a selected row (cosine > select.tau = {cfg.tau})"
+        return chosen, {int(i): too_close for i in by_score[:last] if int(i) not in kept}
+
+    def _fill(self, ds: Dataset, order: list[int]) -> tuple[list[int], dict[int, str]]:
+        """Walk ``order`` and keep rows until the budget, skipping rows whose quota is full."""
+        if not self.quotas:
+            return order[: self.budget], {}
+        columns = {c: ds[c] for c in self.quotas if c in ds.column_names}
+        missing = set(self.quotas) - set(columns)
+        if missing:
+            raise UserError(f"select quotas name unknown columns {sorted(missing)}")
+        limits = {c: {v: q if q >= 1 else math.floor(q * self.budget) for v, q in quota.items()}
+                  for c, quota in self.quotas.items()}
+        counts: dict[tuple[str, str], int] = {}
+        chosen, full = [], {}
+        for i in order:
+            if len(chosen) == self.budget:
+                break
+            keys = [(c, str(columns[c][i])) for c in columns]
+            over = [(c, v) for c, v in keys if counts.get((c, v), 0) >= limits[c].get(
+                v, limits[c].get("*", math.inf))]
+            if over:
+                full[i] = "quota full: " + ", ".join(f"{c}={v}" for c, v in over)
+                continue
+            for key in keys:
+                counts[key] = counts.get(key, 0) + 1
+            chosen.append(i)
+        return chosen, full
+
+    def _embeddings(self, ds: Dataset) -> np.ndarray:
+        if self.embeddings is None:
+            raise UserError(f"select.strategy={self.cfg.strategy} needs embeddings")
+        return self.embeddings(ds)
+
+    def _scores(self, ds: Dataset) -> np.ndarray:
+        column = self.cfg.score_column
+        if column not in ds.column_names:
+            raise UserError(f"select.score_column {column!r} is not in the data (columns: "
+                            f"{', '.join(ds.column_names)})")
+        values = np.array([np.nan if v is None else float(v) for v in ds[column]])
+        return np.where(np.isfinite(values), values, -np.inf)  # unscored rows last
 
 
 UNKNOWN_POLICIES = ("keep", "drop", "relabel_idk")

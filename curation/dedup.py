@@ -1,0 +1,228 @@
+"""Semantic dedup step (SemDeDup) and the calibration of its threshold for MiniLM.
+
+CALIBRATION_PLACEHOLDER
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from datasets import Dataset
+
+from .core.config import UserError
+from .diversity import assign_clusters, default_num_clusters, fit_spherical_kmeans, semdedup
+from .embeddings import DEFAULT_EMBEDDING_MODEL, compute_embeddings, record_text
+from .steps import Step, StepResult, filtered_entry
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_EPS = 0.1
+
+
+# ---------------------------------------------------------------- calibration
+_SYNONYMS = {
+    "give": "provide", "write": "compose", "explain": "describe", "describe": "explain",
+    "list": "name", "create": "make", "make": "create", "generate": "produce",
+    "find": "determine", "short": "brief", "suggest": "recommend", "following": "given",
+    "sentence": "phrase", "good": "great", "big": "large", "small": "little",
+    "identify": "name", "summarize": "sum up", "provide": "give", "about": "on",
+    "article": "text", "text": "passage", "word": "term", "example": "instance",
+}
+_PLANTED_ROW = re.compile(r"^\| `(chat-\d+)` \| `(chat-\d+)` \| (near_dup|exact_dup)")
+
+
+def edit_lightly(text: str, rng: random.Random, n_edits: int = 2) -> str:
+    """A paraphrase-by-accident of ``text``: ``n_edits`` of case, punctuation, contraction,
+    adjacent-word swap, one synonym, a polite prefix, the kinds of change near-duplicates show."""
+    edits = [_edit_case, _edit_punct, _edit_contract, _edit_swap, _edit_synonym, _edit_prefix]
+    for edit in rng.sample(edits, n_edits):
+        text = edit(text, rng)
+    return text
+
+
+def _edit_case(t, rng):
+    return t.lower() if rng.random() < 0.5 else t[:1].swapcase() + t[1:]
+
+
+def _edit_punct(t, rng):
+    s = t.rstrip()
+    if s and s[-1] in ".?!":
+        return s[:-1] if rng.random() < 0.5 else s + s[-1]
+    return s + rng.choice(["?", ".", "!"])
+
+
+def _edit_contract(t, rng):
+    for a, b in (("What is", "What's"), ("do not", "don't"), ("It is", "It's"),
+                 ("What's", "What is"), ("is not", "isn't"), ("can not", "cannot")):
+        if a in t:
+            return t.replace(a, b, 1)
+    return _edit_punct(t, rng)
+
+
+def _edit_swap(t, rng):
+    words = t.split(" ")
+    if len(words) < 3:
+        return _edit_case(t, rng)
+    i = rng.randrange(len(words) - 1)
+    words[i], words[i + 1] = words[i + 1], words[i]
+    return " ".join(words)
+
+
+def _edit_synonym(t, rng):
+    words = t.split(" ")
+    hits = [i for i, w in enumerate(words) if w.lower() in _SYNONYMS]
+    if not hits:
+        return _edit_punct(t, rng)
+    i = rng.choice(hits)
+    words[i] = _SYNONYMS[words[i].lower()]
+    return " ".join(words)
+
+
+def _edit_prefix(t, rng):
+    return rng.choice(["Please ", "Can you ", "Hey, "]) + t[:1].lower() + t[1:]
+
+
+def _alpaca_record(row: dict[str, Any]) -> dict[str, Any]:
+    user = row["instruction"] + (f"\n{row['input']}" if row.get("input") else "")
+    return {"messages": [{"role": "user", "content": user},
+                         {"role": "assistant", "content": row["output"]}]}
+
+
+def _read_sample_chats(data_dir: Path) -> tuple[list[tuple[dict, dict]], list[dict]]:
+    """The planted near-duplicate pairs of ``data/chats`` (listed in ``data/README.md``), and the
+    valid rows that are no planted copy (distinct conversations, several on close topics)."""
+    from .core.readers import read_records
+
+    planted = [m.groups() for line in (data_dir / "README.md").read_text().splitlines()
+               if (m := _PLANTED_ROW.match(line))]
+    records = {r["id"]: r for r in read_records(str(data_dir / "chats" / "chats.jsonl")).records}
+    copies = {copy for _, copy, _ in planted}
+    pairs = [(records[a], records[b]) for a, b, kind in planted
+             if kind == "near_dup" and a in records and b in records]
+    return pairs, [r for i, r in records.items() if i not in copies]
+
+
+def _describe(cos: np.ndarray, threshold: float) -> dict[str, Any]:
+    q = np.quantile(cos, [0.0, 0.01, 0.05, 0.5, 0.95, 0.99, 1.0]) if cos.size else [np.nan] * 7
+    return {"n": int(cos.size), "above_threshold": float(np.mean(cos > threshold)),
+            **{name: round(float(v), 4) for name, v in
+               zip(("min", "p01", "p05", "median", "p95", "p99", "max"), q, strict=True)}}
+
+
+def calibration_report(alpaca_path: str | Path | None = None, data_dir: str | Path | None = None,
+                       *, n: int = 1000, n_chats: int | None = None, eps: float | None = None,
+                       seed: int = 0, model: str = DEFAULT_EMBEDDING_MODEL,
+                       encoder: Any = None) -> dict[str, Any]:
+    """Measure MiniLM cosines of near-duplicate and distinct pairs, and how ``eps`` splits them.
+
+    Pairs: the planted near-duplicates of ``data/chats`` (``data_dir``); ``n`` Alpaca rows
+    against lightly edited copies (:func:`edit_lightly` on the question, and on the answer for a
+    third of them); the same rows against random other rows; and each row against its nearest
+    other row (an upper bound on false positives: Alpaca holds real near-duplicates too); and
+    the first ``n_chats`` (default all) distinct sample chats against their nearest other one.
+    """
+    eps = DEFAULT_EPS if eps is None else eps
+    threshold = 1.0 - eps
+    alpaca_path = Path(alpaca_path or PROJECT_ROOT.parent / "shared/data/alpaca/alpaca_5000.json")
+    data_dir = Path(data_dir or PROJECT_ROOT / "data")
+    rng = random.Random(seed)
+    rows = json.loads(alpaca_path.read_text())
+    rows = [rows[i] for i in sorted(rng.sample(range(len(rows)), min(n, len(rows))))]
+    originals = [_alpaca_record(r) for r in rows]
+    edited = []
+    for r in rows:
+        copy = dict(r, instruction=edit_lightly(r["instruction"], rng))
+        if rng.random() < 1 / 3:
+            copy["output"] = edit_lightly(r["output"], rng, n_edits=1)
+        edited.append(_alpaca_record(copy))
+    planted, distinct = _read_sample_chats(data_dir)
+    distinct = distinct[:n_chats]
+    texts = [record_text(r) for r in originals + edited + [r for p in planted for r in p]
+             + distinct]
+    emb = np.asarray(compute_embeddings(texts, model, show_progress=False, encoder=encoder),
+                     dtype=np.float32)
+    a, b = emb[:len(rows)], emb[len(rows):2 * len(rows)]
+    p = emb[2 * len(rows):2 * len(rows) + 2 * len(planted)].reshape(len(planted), 2, -1)
+    c = emb[2 * len(rows) + 2 * len(planted):]
+    sims, chat_sims = a @ a.T, c @ c.T
+    np.fill_diagonal(sims, -np.inf)
+    np.fill_diagonal(chat_sims, -np.inf)
+    shift = np.array([rng.randrange(1, len(rows)) for _ in rows]) if len(rows) > 1 else []
+    planted_cos = np.einsum("ij,ij->i", p[:, 0], p[:, 1])
+    edited_cos, nearest_cos = np.einsum("ij,ij->i", a, b), sims.max(axis=1)
+    report = {
+        "model": model, "eps": eps, "threshold": threshold, "seed": seed,
+        "planted_near_duplicates": _describe(planted_cos, threshold),
+        "planted_missed": [pair[1]["id"] for pair, c in zip(planted, planted_cos, strict=True)
+                           if c <= threshold],
+        "edited_copies": _describe(edited_cos, threshold),
+        "random_pairs": _describe(sims[np.arange(len(rows)), (np.arange(len(rows)) + shift)
+                                       % len(rows)], threshold),
+        "nearest_other_row": _describe(nearest_cos, threshold),
+        "chats_nearest_distinct": _describe(chat_sims.max(axis=1), threshold),
+        # share above each candidate threshold: (planted, edited copies, nearest other row)
+        "sweep": {f"{1 - t:.3f}": [round(float(np.mean(c > t)), 4) if c.size else None
+                                   for c in (planted_cos, edited_cos, nearest_cos)]
+                  for t in (0.85, 0.875, 0.9, 0.92, 0.95)},
+    }
+    return report
+
+
+# ---------------------------------------------------------------- the step
+class SemanticDedupStep(Step):
+    """Drops near-duplicate rows (SemDeDup) and tags kept rows with ``sel_cluster``.
+
+    ``embeddings(ds)`` gives one L2-normalised row per dataset row (a
+    :class:`~curation.embeddings.RecordEmbedder`, or any cached provider). Within each spherical
+    k-means cluster (``k`` ≈ N/1000 by default) rows are walked by descending ``priority`` column
+    (missing or None: lowest; ties: earlier row first) and a row whose cosine to an already kept
+    row exceeds ``1 - eps`` is dropped. ``eps`` defaults to the MiniLM calibration above.
+    """
+
+    name = "semantic_dedup"
+
+    def __init__(self, embeddings: Callable[[Dataset], np.ndarray], eps: float = DEFAULT_EPS,
+                 k: int | None = None, seed: int = 0, priority: str | None = None):
+        if not 0 < eps < 2:
+            raise UserError(f"semantic dedup eps must be in (0, 2), got {eps}")
+        self.embeddings, self.eps, self.k, self.seed = embeddings, eps, k, seed
+        self.priority = priority
+
+    def __call__(self, ds: Dataset) -> StepResult:
+        if len(ds) == 0:
+            return StepResult(ds)
+        emb = self.embeddings(ds)
+        if emb.ndim != 2 or len(emb) != len(ds):
+            raise RuntimeError(f"embeddings have shape {emb.shape} for {len(ds)} rows")
+        k = self.k if self.k is not None else default_num_clusters(len(ds))
+        labels = assign_clusters(emb, fit_spherical_kmeans(emb, k, seed=self.seed))
+        keep, duplicate_of = semdedup(emb, self._priorities(ds), eps=self.eps, labels=labels)
+        dropped = np.flatnonzero(~keep)
+        kept = np.flatnonzero(keep)
+        cosines = np.einsum("ij,ij->i", np.asarray(emb[dropped], dtype=np.float32),
+                            np.asarray(emb[duplicate_of[dropped]], dtype=np.float32))
+        ids = ds["id"]
+        filtered = [filtered_entry(row, self.name,
+                                   f"near-duplicate of {ids[duplicate_of[i]]} (cosine {c:.3f} "
+                                   f"> 1 - eps = {1 - self.eps:.3f})")
+                    for i, c, row in zip(dropped, cosines, ds.select(dropped), strict=True)]
+        out = ds.select(kept) if dropped.size else ds
+        if "sel_cluster" in out.column_names:
+            out = out.remove_columns("sel_cluster")
+        return StepResult(out.add_column("sel_cluster", labels[kept].tolist()), filtered)
+
+    def _priorities(self, ds: Dataset) -> np.ndarray:
+        if self.priority is None:
+            return np.zeros(len(ds))
+        if self.priority not in ds.column_names:
+            raise UserError(f"semantic dedup priority column {self.priority!r} is not in the "
+                            f"data (columns: {', '.join(ds.column_names)})")
+        return np.array([-np.inf if v is None else float(v) for v in ds[self.priority]])

