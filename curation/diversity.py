@@ -8,8 +8,7 @@ lower index, and all randomness comes from ``seed``, so the same inputs give the
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -139,35 +138,6 @@ def kcenter_greedy(emb: np.ndarray, k: int, *, seed: int = 0,
     return pool[chosen]
 
 
-def apply_quotas(order: Sequence[int] | np.ndarray, groups: Sequence[Any] | np.ndarray,
-                 quotas: Mapping[str, int | float], budget: int) -> np.ndarray:
-    """Walk ``order`` and keep up to ``budget`` items, skipping an item once its group is full.
-
-    ``groups[i]`` is item ``i``'s group (a source, cluster id, knowledge category …), looked up
-    in ``quotas`` as ``str(group)``, falling back to the key ``"*"``; a group with neither is
-    unlimited. A quota ≥ 1 is a count; below 1 it is a share of ``budget`` (rounded down).
-    """
-    order = np.asarray(order, dtype=np.int64)
-    names, codes = np.unique(np.asarray([str(g) for g in np.asarray(groups, dtype=object)[order]],
-                                        dtype=object), return_inverse=True)
-    limits = np.array([_quota_limit(quotas.get(name, quotas.get("*")), budget)
-                       for name in names], dtype=np.float64)
-    # an item is kept iff fewer than its quota of its group came before it: its rank in the group
-    by_group = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[by_group], np.arange(len(names)))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[by_group] = np.arange(len(order)) - starts[codes[by_group]]
-    return order[rank < limits[codes]][:max(0, int(budget))]
-
-
-def _quota_limit(quota: int | float | None, budget: int) -> float:
-    if quota is None:
-        return math.inf
-    if quota < 0:
-        raise ValueError(f"a quota must be ≥ 0, got {quota}")
-    return float(int(quota)) if quota >= 1 else float(math.floor(quota * budget))
-
-
 def _rows(emb: np.ndarray, index: Any) -> np.ndarray:
     """Rows of a (possibly memory-mapped, float16) matrix as a float32 array in memory."""
     return np.asarray(emb[index], dtype=np.float32)
@@ -223,33 +193,46 @@ def _greedy_walk(emb: np.ndarray, walk: np.ndarray, threshold: float, budget: in
             break
         idx = walk[lo:lo + block]
         x = _rows_in_order(emb, idx)
-        best, best_at = np.full(len(idx), -np.inf, dtype=np.float32), np.full(len(idx), -1)
-        if n_kept:
-            sims = x @ kept_vecs[:n_kept].T
-            best_at = sims.argmax(axis=1)
-            best = sims[np.arange(len(idx)), best_at]
-            best_at = kept_idx[best_at]
+        best, best_at = _best_match(x, kept_vecs[:n_kept], kept_idx[:n_kept])
         inner = x @ x.T
-        # conflicting pairs (i < j) between rows that survived the earlier blocks
-        ii, jj = np.nonzero(inner > threshold)
-        alive = best <= threshold
-        pair = (ii < jj) & alive[ii] & alive[jj]
-        kept_here = np.flatnonzero(_resolve_in_order(alive, ii[pair], jj[pair]))
-        kept_here = kept_here[:cap - n_kept]  # the walk stops at the budget-th kept row
-        reached = len(idx) if n_kept + kept_here.size < cap else kept_here[-1] + 1
-        lost = np.flatnonzero(~np.isin(np.arange(reached), kept_here))
-        if lost.size and kept_here.size:  # the best kept row: earlier blocks or this one
-            here = np.where(kept_here[None, :] < lost[:, None], inner[np.ix_(lost, kept_here)],
-                            -np.inf)
-            here_at = here.argmax(axis=1)
-            here = here[np.arange(lost.size), here_at]
-            closer = here > best[lost]
-            best_at[lost] = np.where(closer, idx[kept_here[here_at]], best_at[lost])
-        duplicate_of[lo + lost] = best_at[lost]
-        kept_vecs[n_kept:n_kept + kept_here.size] = x[kept_here]
-        kept_idx[n_kept:n_kept + kept_here.size] = idx[kept_here]
-        n_kept += kept_here.size
+        np.fill_diagonal(inner, -np.inf)
+        here = _settle_block(inner, best <= threshold, threshold)[:cap - n_kept]
+        reached = len(idx) if n_kept + here.size < cap else here[-1] + 1  # stop at the budget
+        lost = np.flatnonzero(~np.isin(np.arange(reached), here))
+        duplicate_of[lo + lost] = _lost_to(lost, here, inner, best, best_at, idx)
+        kept_vecs[n_kept:n_kept + here.size] = x[here]
+        kept_idx[n_kept:n_kept + here.size] = idx[here]
+        n_kept += here.size
     return kept_idx[:n_kept], duplicate_of
+
+
+def _best_match(x: np.ndarray, kept: np.ndarray, kept_idx: np.ndarray):
+    """Each row's highest cosine to the kept rows, and which kept row (-inf, -1 if none)."""
+    if not len(kept):
+        return np.full(len(x), -np.inf, dtype=np.float32), np.full(len(x), -1, dtype=np.int64)
+    sims = x @ kept.T
+    at = sims.argmax(axis=1)
+    return sims[np.arange(len(x)), at], kept_idx[at]
+
+
+def _settle_block(inner: np.ndarray, alive: np.ndarray, threshold: float) -> np.ndarray:
+    """Positions kept in one block: the alive rows, greedy in order over their conflicts."""
+    # most rows conflict with no other row, so pairs are looked for only among those that do
+    hot = np.flatnonzero(alive & (inner.max(axis=1) > threshold))
+    first, second = np.nonzero(inner[np.ix_(hot, hot)] > threshold)
+    upper = first < second
+    return np.flatnonzero(_resolve_in_order(alive, hot[first[upper]], hot[second[upper]]))
+
+
+def _lost_to(lost, here, inner, best, best_at, idx) -> np.ndarray:
+    """For the rows ``lost`` of a block: the most similar kept row, from earlier blocks
+    (``best``/``best_at``) or kept earlier in this block (``here``)."""
+    if not lost.size or not here.size:
+        return best_at[lost]
+    sims = np.where(here[None, :] < lost[:, None], inner[np.ix_(lost, here)], -np.inf)
+    at = sims.argmax(axis=1)
+    closer = sims[np.arange(lost.size), at] > best[lost]
+    return np.where(closer, idx[here[at]], best_at[lost])
 
 
 def _rows_in_order(emb: np.ndarray, idx: np.ndarray) -> np.ndarray:

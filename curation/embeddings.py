@@ -123,6 +123,8 @@ def _compute_cached(texts, model_path, cache, get_encoder, batch_size, chunk_siz
         vecs = _encode(get_encoder(), texts[lo:lo + chunk_size], batch_size)
         if rows is None:  # fresh start: the width is known only after the first chunk
             sidecar.unlink(missing_ok=True)
+            # a new file, not a truncated one: maps of the old one stay valid
+            cache.unlink(missing_ok=True)
             cache.parent.mkdir(parents=True, exist_ok=True)
             rows = np.lib.format.open_memmap(cache, mode="w+", dtype=np.float16,
                                              shape=(len(texts), vecs.shape[1]))

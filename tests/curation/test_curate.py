@@ -120,3 +120,30 @@ def test_quality_filters_and_ifd_scoring_are_wired(tmp_path, cache_dir):
     assert all(r["score_ifd"] is None for r in rows if r["answers"])
     manifest, _ = curate(tmp_path, "unfiltered", filters="none", budget=100)
     assert "refusal" not in [s["name"] for s in manifest["steps"]]
+
+
+def test_planted_near_duplicates_in_sample_chats_are_removed(tmp_path, cache_dir):
+    """data/chats plants near-duplicates (listed in data/README.md): semantic dedup with MiniLM
+    finds them and keeps the original."""
+    import re
+
+    from conftest import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "data/README.md").read_text()
+    pairs = re.findall(r"^\| `(chat-\d+)` \| `(chat-\d+)` \| near_dup", readme, re.M)
+    assert len(pairs) >= 15
+    out = tmp_path / "chats"
+    manifest = run(compose_config("curate", [
+        f"input={PROJECT_ROOT / 'data/chats/chats.jsonl'}", f"out={out}", "model=tiny",
+        "probe=none", "filters=none", "budget=1000", "show_progress=false"]))
+    # case- or whitespace-only copies already go at exact dedup
+    dropped = {f["id"]: f for f in read_jsonl(out / "filtered.jsonl")
+               if f["step"] in ("semantic_dedup", "exact_dedup")}
+    found = [(orig, dup) for orig, dup in pairs if dup in dropped]
+    assert len(found) == len(pairs)
+    for orig, dup in found:
+        assert orig in dropped[dup]["reason"]
+    assert not any(orig in dropped for orig, _ in pairs)  # the original copy is kept
+    assert manifest["counts"]["kept"] + manifest["counts"]["filtered"] + \
+        manifest["counts"]["rejected"] == manifest["counts"]["rows_in"]
+    assert (out / "plots/embedding_map.png").exists()

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from curation.diversity import (
-    apply_quotas,
     assign_clusters,
     fit_spherical_kmeans,
     kcenter_greedy,
@@ -153,23 +152,3 @@ def test_kcenter_with_initial_and_pool_cap():
     assert len(set(capped.tolist())) == 10
     assert capped.tobytes() == kcenter_greedy(emb, 10, seed=4, pool_cap=100).tobytes()
     assert len(kcenter_greedy(emb[:5], 10)) == 5
-
-
-@pytest.mark.parametrize("quotas, budget, want", [
-    ({}, 4, [5, 4, 3, 2]),
-    ({"a": 2}, 6, [5, 4, 3, 2, 1]),
-    ({"a": 2, "b": 0.25}, 4, [5, 4, 3, 2]),  # b: a quarter of 4 = 1
-    ({"a": 1, "b": 1}, 6, [5, 4, 3]),
-    ({"*": 1}, 6, [5, 4, 3]),
-    ({"*": 1, "a": 3}, 6, [5, 4, 3, 2, 0]),
-    ({"c": 0}, 2, [4, 3]),
-])
-def test_apply_quotas(quotas, budget, want):
-    order = [5, 4, 3, 2, 1, 0]
-    groups = ["a", "b", "a", "a", "b", "c"]  # groups[i] is item i's group
-    assert apply_quotas(order, groups, quotas, budget).tolist() == want
-
-
-def test_apply_quotas_on_cluster_ids():
-    got = apply_quotas(np.arange(10), np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2]), {"*": 2}, 5)
-    assert got.tolist() == [0, 1, 3, 4, 6]

@@ -79,9 +79,11 @@ def test_cache_is_float16_memmap_and_reused(tmp_path):
     assert [len(c) for c in enc.calls] == [10] * 5
     again = StubEncoder()
     assert embed(tmp_path, "e.npy", again).tobytes() == emb.tobytes() and again.calls == []
+    before = emb.tobytes()
     changed = StubEncoder()
     embed(tmp_path, "e.npy", changed, texts=TEXTS[:-1] + ["other"])  # new fingerprint
     assert sum(len(c) for c in changed.calls) == 50
+    assert emb.tobytes() == before  # the old map still reads its own (replaced) file
 
 
 def test_resume_after_sigkill_recomputes_only_unfinished_chunks(tmp_path):
