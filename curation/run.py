@@ -72,7 +72,7 @@ def build_steps(cfg: Any, ds: Dataset, context: StageContext) -> list[Step]:
 
         path = cfg.score.model_path or cfg.model.path
         steps += [ResponseScoreStep(context.engine(path, cfg.score.batch_size), f"{path}@score",
-                                    max_length=cfg.max_length),
+                                    max_length=cfg.max_length, cache=context.cache(path)),
                   IFDFilter(cfg.score.max_ifd, cfg.score.drop_unscored)]
     if cfg.dedup.semantic:
         from .dedup import SemanticDedupStep

@@ -30,6 +30,7 @@ conversation is only as aligned as its worst turn. A failed turn makes its row's
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import math
@@ -40,6 +41,7 @@ from typing import Any
 
 from datasets import Dataset, List, Value
 
+from .cache import ResultCache, compute_key, map_cached
 from .core.chat import END_OF_TURN, render_chat
 from .core.config import UserError
 from .core.generation import GenerationEngine
@@ -48,6 +50,7 @@ from .steps import Filter, Step, StepResult
 
 log = logging.getLogger(__name__)
 
+SCORE_VERSION = 1  # bump when scoring changes: cached rows from older code then miss
 SCORE_COLUMNS = ("score_nll", "score_ifd", "score_nll_turns", "score_ifd_turns")
 _FEATURES = {"score_nll": Value("float64"), "score_ifd": Value("float64"),
              "score_nll_turns": List(Value("float64")), "score_ifd_turns": List(Value("float64"))}
@@ -177,9 +180,12 @@ class ResponseScoreStep(Step):
     name = "score"
 
     def __init__(self, engine: GenerationEngine, fingerprint: str,
-                 max_length: int | None = None):
+                 max_length: int | None = None, cache: ResultCache | None = None,
+                 chunk_size: int = 64):
         self.engine, self.fingerprint = engine, fingerprint
         self.max_length = max_length
+        # per-row results on disk: a killed run resumes without rescoring finished rows
+        self.cache, self.chunk_size = cache, chunk_size
         self.failures: Counter[str] = Counter()
         self.truncated = 0
 
@@ -188,19 +194,29 @@ class ResponseScoreStep(Step):
         rows = [i for i, answers in enumerate(_column(ds, "answers"))
                 if is_open_ended({"answers": answers})]
         turns = [build_turn_requests(self.engine.tokenizer, messages[i]) for i in rows]
-        flat = compute_turn_scores(self.engine, [t for ts in turns for t in ts],
-                                   self._max_length())
+        per_row = map_cached([compute_key(messages[i]) for i in rows],
+                             lambda todo: self._score_rows([turns[t] for t in todo]),
+                             cache=self.cache, kind="score", chunk_size=self.chunk_size,
+                             config=compute_key({"version": SCORE_VERSION,
+                                                 "max_length": self._max_length()}))
+        per_row = [[TurnScore(**t) for t in row] for row in per_row]
+        flat = [t for row in per_row for t in row]
         self.failures = Counter(s.failure for s in flat if s.failure)
         self.truncated = sum(s.truncated for s in flat)
         if self.failures:
             log.warning("score: %d turns could not be scored: %s", sum(self.failures.values()),
                         dict(self.failures))
         columns: dict[str, list[Any]] = {c: [None] * len(ds) for c in SCORE_COLUMNS}
-        scores = iter(flat)
-        for i, row_turns in zip(rows, turns, strict=True):
-            for name, value in _aggregate([next(scores) for _ in row_turns]).items():
+        for i, row_scores in zip(rows, per_row, strict=True):
+            for name, value in _aggregate(row_scores).items():
                 columns[name][i] = value
         return StepResult(self._add_columns(ds, columns))
+
+    def _score_rows(self, rows: list[list[TurnRequest]]) -> list[list[dict[str, Any]]]:
+        """Scores of each row's turns (one batched engine call), as JSON-able dicts."""
+        flat = iter(compute_turn_scores(self.engine, [t for ts in rows for t in ts],
+                                        self._max_length()))
+        return [[dataclasses.asdict(next(flat)) for _ in ts] for ts in rows]
 
     def stats(self) -> dict[str, Any]:
         return {"failures": dict(sorted(self.failures.items())), "truncated": self.truncated}

@@ -143,7 +143,7 @@ def test_a_failing_turn_is_nan_and_counted(lm):
 
 def test_non_finite_log_probs_are_nan_and_counted(lm):
     class InfiniteEngine:  # what an fp16 overflow looks like from outside
-        tokenizer, max_length = lm[1], None
+        tokenizer, max_length = lm[1], lm[0].config.max_position_embeddings
 
         def loglikelihood(self, requests, desc=""):
             return [(-math.inf, False)] * len(requests)
@@ -182,3 +182,23 @@ def test_score_then_filter_on_the_tiny_model(lm):
     result = IFDFilter(max_ifd=0.0)(ds)  # every scored row is "at or above" 0
     assert result.dataset["id"] == ["q0"]
     assert all(f["reason"].startswith("IFD ") for f in result.filtered)
+
+
+def test_scores_are_cached_per_row_and_resume_without_rescoring(lm, tmp_path):
+    from curation.cache import ResultCache
+
+    ds = rows(MULTI, SINGLE)
+    with ResultCache(tmp_path / "c.sqlite", model="tiny") as cache:
+        first = ResponseScoreStep(engine(lm), "tiny", cache=cache)(ds).dataset
+
+    class NoModel:  # a resumed run must not score a cached row again
+        tokenizer, max_length = lm[1], lm[0].config.max_position_embeddings
+
+        def loglikelihood(self, *a, **k):
+            raise AssertionError("a cached row was scored again")
+
+    with ResultCache(tmp_path / "c.sqlite", model="tiny") as cache:
+        again = ResponseScoreStep(NoModel(), "tiny", cache=cache)(ds).dataset
+        assert cache.stats["hits"] == 2 and cache.stats["misses"] == 0
+    assert again["score_ifd_turns"] == first["score_ifd_turns"]
+    assert again["score_nll"] == first["score_nll"]
