@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .core.distributed import is_main_process, split_compute
+
 log = logging.getLogger(__name__)
 
 _SCHEMA = """
@@ -152,11 +154,12 @@ def map_cached(keys: Sequence[str], compute: Callable[[list[int]], list[Any]], *
         idx = list(range(start, min(start + max(1, chunk_size), len(keys))))
         found = cache.get_many(kind, config, [keys[i] for i in idx], validate) if cache else {}
         todo = [i for i in idx if keys[i] not in found]
-        computed = json.loads(json.dumps(compute(todo))) if todo else []
+        # several launched processes share the misses; each gets every result back
+        computed = json.loads(json.dumps(split_compute(todo, compute))) if todo else []
         if len(computed) != len(todo):
             raise RuntimeError(f"{kind}: computed {len(computed)} values for {len(todo)} items")
         new = {keys[i]: v for i, v in zip(todo, computed, strict=True)}
-        if cache is not None and new:
+        if cache is not None and new and is_main_process():
             cache.put_many(kind, config, new)
         for i in idx:
             out[i] = found[keys[i]] if keys[i] in found else new[keys[i]]

@@ -12,6 +12,7 @@ from datasets import Dataset
 
 from .artifacts import build_manifest, write_outputs
 from .core.config import save_resolved_config, to_container
+from .core.distributed import is_main_process
 from .core.models import ModelConfig, load_model, load_tokenizer, resolve_model_path
 from .core.readers import read_records
 from .selectors import BudgetSelector, KnowledgePolicyStep
@@ -35,6 +36,8 @@ def run(cfg: Any) -> dict[str, Any]:
     finally:
         context.close()
     manifest = build_manifest(cfg, read, ds, candidates, filtered, step_stats)
+    if not is_main_process():  # a launched helper process: the main one writes the outputs
+        return manifest
     write_outputs(out, ds, candidates, filtered, read, manifest, context.embedder)
     log.info("curated set: %d kept, %d filtered, %d rejected -> %s", manifest["counts"]["kept"],
              manifest["counts"]["filtered"], manifest["counts"]["rejected"], out)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import UserError
+from .distributed import local_device
 from .io import atomic_path, default_cache_dir
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,9 @@ def select_device(preference: str = "auto") -> str:
     import torch
 
     if preference != "auto":
-        return preference
+        return local_device(preference)
     if torch.cuda.is_available():
-        return "cuda"
+        return local_device("cuda")
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         return "mps"
     return "cpu"
