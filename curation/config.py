@@ -43,6 +43,9 @@ class DedupConfig:
     eps: float = DEFAULT_EPS  # drop a row whose cosine to a kept row exceeds 1 - eps (MiniLM)
     k: int | None = None  # spherical k-means clusters; null: about N / 1000
     priority: str | None = None  # column whose highest value wins among near-duplicates
+    # short-answer QA rows share one template per relation and embed close although every fact
+    # differs: only open-ended rows are compared (exact dedup covers repeated questions)
+    open_ended_only: bool = True
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     batch_size: int = 64
 

@@ -219,13 +219,20 @@ class SemanticDedupStep(Step):
     name = "semantic_dedup"
 
     def __init__(self, embeddings: Callable[[Dataset], np.ndarray], eps: float = DEFAULT_EPS,
-                 k: int | None = None, seed: int = 0, priority: str | None = None):
+                 k: int | None = None, seed: int = 0, priority: str | None = None,
+                 open_ended_only: bool = True):
         if not 0 < eps < 2:
             raise UserError(f"semantic dedup eps must be in (0, 2), got {eps}")
         self.embeddings, self.eps, self.k, self.seed = embeddings, eps, k, seed
         self.priority = priority
+        self.open_ended_only = open_ended_only
 
     def __call__(self, ds: Dataset) -> StepResult:
+        if self.open_ended_only and "answers" in ds.column_names:
+            return self._open_ended_only(ds)
+        return self._dedup(ds)
+
+    def _dedup(self, ds: Dataset) -> StepResult:
         if len(ds) == 0:
             return StepResult(ds)
         emb = self.embeddings(ds)
@@ -247,6 +254,25 @@ class SemanticDedupStep(Step):
         if "sel_cluster" in out.column_names:
             out = out.remove_columns("sel_cluster")
         return StepResult(out.add_column("sel_cluster", labels[kept].tolist()), filtered)
+
+    def _open_ended_only(self, ds: Dataset) -> StepResult:
+        """Dedup the open-ended rows only: short-answer QA rows made from one template per
+        relation ("Where was X born?") embed close together although every fact differs, so
+        they pass (exact dedup has already removed repeated questions)."""
+        qa = {i for i, a in enumerate(ds["answers"]) if a}
+        if not qa:
+            return self._dedup(ds)
+        open_idx = [i for i in range(len(ds)) if i not in qa]
+        result = self._dedup(ds.select(open_idx)) if open_idx else StepResult(ds.select([]))
+        kept_ids = set(result.dataset["id"])
+        keep = [i for i, row_id in enumerate(ds["id"]) if i in qa or row_id in kept_ids]
+        clusters = dict(zip(result.dataset["id"], result.dataset["sel_cluster"], strict=True)) \
+            if "sel_cluster" in result.dataset.column_names else {}
+        out = ds.select(keep)
+        if "sel_cluster" in out.column_names:
+            out = out.remove_columns("sel_cluster")
+        return StepResult(out.add_column("sel_cluster", [clusters.get(i) for i in out["id"]]),
+                          result.filtered)
 
     def _priorities(self, ds: Dataset) -> np.ndarray:
         if self.priority is None:

@@ -81,7 +81,7 @@ def build_steps(cfg: Any, ds: Dataset, context: StageContext) -> list[Step]:
         from .dedup import SemanticDedupStep
 
         steps.append(SemanticDedupStep(context.embeddings(), cfg.dedup.eps, cfg.dedup.k,
-                                       cfg.seed, cfg.dedup.priority))
+                                       cfg.seed, cfg.dedup.priority, cfg.dedup.open_ended_only))
     steps += [KnowledgePolicyStep(cfg.select.unknown, cfg.select.idk_answer),
               BudgetSelector(cfg.budget, cfg.seed, cfg.select,
                              embeddings=context.embeddings()

@@ -1,6 +1,7 @@
 """`lessmore curate` end to end on the tiny model: accounting, outputs, determinism."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -33,9 +34,8 @@ def curate(tmp_path, name, **overrides):
     pool = tmp_path / "pool.jsonl"
     if not pool.exists():
         make_pool(pool)
-    # template-made QA rows are near-duplicates to MiniLM: semantic dedup has its own test
     args = [f"input={pool}", f"out={tmp_path / name}", "model=tiny", "budget=8",
-            "max_length=200", "show_progress=false", "dedup.semantic=false",
+            "max_length=200", "show_progress=false",
             *[f"{k}={v}" for k, v in overrides.items()]]
     return run(compose_config("curate", args)), tmp_path / name
 
@@ -127,7 +127,7 @@ def test_planted_near_duplicates_in_sample_chats_are_removed(tmp_path, cache_dir
     finds them and keeps the original."""
     import re
 
-    from conftest import PROJECT_ROOT
+    PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
     readme = (PROJECT_ROOT / "data/README.md").read_text()
     pairs = re.findall(r"^\| `(chat-\d+)` \| `(chat-\d+)` \| near_dup", readme, re.M)

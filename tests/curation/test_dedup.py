@@ -74,3 +74,26 @@ def test_default_eps_separates_minilm_near_duplicates_from_distinct_pairs(shared
     assert report["edited_copies"]["above_threshold"] >= 0.9
     assert report["random_pairs"]["above_threshold"] == 0.0
     assert report["chats_nearest_distinct"]["max"] < 0.85
+
+
+def test_qa_rows_are_not_compared_by_default():
+    """Template QA rows embed close together although each fact differs: they pass, while
+    open-ended near-duplicates among them are still removed."""
+    from datasets import Dataset
+
+    from curation.dedup import SemanticDedupStep
+
+    rows = [{"id": f"q{i}", "origin": None, "answers": [f"C{i}"],
+             "messages": [{"role": "user", "content": "Where?"},
+                          {"role": "assistant", "content": f"C{i}"}]} for i in range(3)]
+    rows += [{"id": f"c{i}", "origin": None, "answers": None,
+              "messages": [{"role": "user", "content": "Hi"},
+                           {"role": "assistant", "content": "Hello"}]} for i in range(2)]
+    ds = Dataset.from_list(rows)
+    same = lambda d: np.ones((len(d), 4), dtype=np.float32) / 2  # noqa: E731  every row identical
+    kept = SemanticDedupStep(same, eps=0.1)(ds)
+    assert kept.dataset["id"] == ["q0", "q1", "q2", "c0"]
+    assert [f["id"] for f in kept.filtered] == ["c1"]
+    assert kept.dataset["sel_cluster"][:3] == [None, None, None]
+    every = SemanticDedupStep(same, eps=0.1, open_ended_only=False)(ds)
+    assert every.dataset["id"] == ["q0"]
