@@ -19,7 +19,7 @@ from typing import Any
 from curation.core.config import UserError, save_resolved_config, to_container
 from curation.core.generation import GenerationEngine
 from curation.core.io import collect_versions, redact_secrets, write_json, write_jsonl
-from curation.core.models import ModelConfig, ModelLoadError, load_model
+from curation.core.models import ModelConfig, load_model
 
 from .benchmarks import Benchmark, build_benchmarks
 from .config import EvalConfig
@@ -95,10 +95,7 @@ def read_train_manifest(path: str) -> dict[str, Any] | None:
 
 
 def load_engine(model_cfg: ModelConfig, batch_size: int, show_progress: bool) -> GenerationEngine:
-    try:
-        model, tokenizer = load_model(model_cfg)
-    except ModelLoadError as e:
-        raise UserError(str(e)) from None
+    model, tokenizer = load_model(model_cfg)  # ModelLoadError is a one-line UserError
     return GenerationEngine(model, tokenizer, batch_size=batch_size, show_progress=show_progress)
 
 

@@ -52,11 +52,6 @@ def build_chat_qa_messages(question: str, exemplars: Sequence[tuple[str, str]]
     return messages
 
 
-def qa_record_messages(question: str, answer: str) -> list[dict[str, str]]:
-    """The SFT conversation for one QA fact: the question, answered in a few words."""
-    return [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-
-
 def render_chat(tokenizer: Any, messages: list[dict[str, str]], *,
                 add_generation_prompt: bool = False) -> str:
     """Render with lessmore's training template (never the model's own default)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import UserError
-from .records import MAX_MESSAGE_CHARS, RecordError, Rejection, build_record, validate_messages
+from .records import MAX_MESSAGE_CHARS, RecordError, Rejection, compute_record_id, validate_messages
 
 LOCAL_SUFFIXES = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv",
                   ".tsv": "csv"}
@@ -84,7 +84,7 @@ def _convert_row(row: RawRow, input_format: str, max_chars: int, result: ReadRes
         record["messages"] = validate_messages(record["messages"], max_chars)
         if record["id"] is None:
             # content-hash id: equal ids mean equal content, which exact dedup counts later
-            record["id"] = build_record(record["messages"], "")["id"]
+            record["id"] = compute_record_id(record["messages"])
         elif record["id"] in seen_ids:
             raise RecordError("id", f"duplicate id {record['id']!r} (first at {seen_ids[record['id']]})")
         if fmt == "qa" and record["group"] is None:

@@ -1,8 +1,9 @@
 """The one record schema every stage uses (DESIGN §2) and its validation.
 
 A record is a dict with ``id``, ``messages`` (a list of ``{role, content}``), ``source``, and for
-short-answer QA also ``question``, ``answers`` and ``group``. Stages add prefixed columns
-(``probe_…``, ``score_…``, ``sel_…``).
+short-answer QA also ``question``, ``answers`` and ``group``; ``split`` is kept when the source
+has one and ``origin`` is ``file:line``. Stages add prefixed columns (``probe_…``, ``score_…``,
+``sel_…``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 ROLES = ("system", "user", "assistant")
-# `split` (exemplar | pool | heldout …) is kept when the source has one; `origin` is file:line.
-RECORD_COLUMNS = ("id", "messages", "source", "question", "answers", "group", "split", "origin")
 # One message longer than this is refused: it is almost always a scraping or join accident and
 # it would blow up tokenisation and memory later.
 MAX_MESSAGE_CHARS = 100_000
@@ -123,19 +122,3 @@ def _check_role_order(messages: list[dict[str, str]]) -> None:
                               f"bad role order: expected {expected}, got {turn['role']}")
     if turns[-1]["role"] != "assistant":
         raise RecordError("messages", "conversation must end with an assistant turn")
-
-
-def build_record(messages: list[dict[str, str]], source: str, *, id: str | None = None,
-                 question: str | None = None, answers: list[str] | None = None,
-                 group: str | None = None) -> dict[str, Any]:
-    """A record with every schema column present (``None`` where a field does not apply)."""
-    return {
-        "id": id if id is not None else compute_record_id(messages),
-        "messages": messages,
-        "source": source,
-        "question": question,
-        "answers": answers,
-        "group": group,
-        "split": None,
-        "origin": None,
-    }
