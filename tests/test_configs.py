@@ -20,7 +20,11 @@ REQUIRED = {
     "pipeline": ["out=o"],
 }
 PRIMARY = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
-GROUPS = sorted((p.parent.name, p.stem) for p in CONF_DIR.glob("*/*.yaml"))
+# conf/accelerate/ holds `accelerate launch --config_file` files, not a Hydra group: Hydra never
+# composes them (tests/training/test_launch.py checks them)
+NOT_GROUPS = {"accelerate"}
+GROUPS = sorted((p.parent.name, p.stem) for p in CONF_DIR.glob("*/*.yaml")
+                if p.parent.name not in NOT_GROUPS)
 # which primary config uses each group
 GROUP_USER = {"model": "curate", "probe": "curate", "filters": "curate", "score": "curate",
               "memorization": "curate", "select": "curate", "trainer": "train", "peft": "train",

@@ -11,6 +11,8 @@ from typing import Any
 from curation.core.config import to_container
 from curation.core.io import collect_versions, write_json, write_text
 
+from .launch import gather_state_dict
+
 MANIFEST_NAME = "manifest.json"
 CARD_NAME = "README.md"
 
@@ -19,7 +21,7 @@ def save_weights(trainer: Any, tokenizer: Any, out: Path, base_path: str) -> Non
     """The adapter (LoRA) or the full safetensors weights, and the tokenizer with the training
     template. An adapter names the resolved local base folder, so ``load_model(path=out)``
     rebuilds base + adapter without the embedded or hub spec."""
-    model = trainer.model
+    model = trainer.accelerator.unwrap_model(trainer.model)  # FSDP wraps it
     if hasattr(model, "peft_config"):
         for adapter_cfg in model.peft_config.values():
             adapter_cfg.base_model_name_or_path = base_path
@@ -28,11 +30,18 @@ def save_weights(trainer: Any, tokenizer: Any, out: Path, base_path: str) -> Non
     else:
         # training turns the cache off (it is useless there); the saved model is for generation
         model.config.use_cache = True
+    state_dict = gather_state_dict(trainer)  # every rank takes part (FSDP, DeepSpeed)
+    if trainer.is_world_process_zero():  # one writer; the other ranks wait for it below
+        _write_weights(model, tokenizer, out, state_dict)
+    trainer.accelerator.wait_for_everyone()
+
+
+def _write_weights(model: Any, tokenizer: Any, out: Path, state_dict: Any) -> None:
     # written beside `out` and moved in file by file: a reader never sees a half-written file,
     # and manifest.json (written last) marks a complete run
     with tempfile.TemporaryDirectory(prefix=".weights-", dir=out) as tmp_name:
         tmp = Path(tmp_name)
-        model.save_pretrained(tmp, safe_serialization=True)
+        model.save_pretrained(tmp, state_dict=state_dict, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         for path in sorted(tmp.iterdir()):
             os.replace(path, out / path.name)

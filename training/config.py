@@ -33,6 +33,9 @@ class TrainConfig:
     seed: int = 0
     max_length: int = 1024  # tokens under the training template; longer rows are truncated
     show_progress: bool = True
+    launcher: str = "none"  # none: this process | accelerate: re-run under accelerate launch
+    accelerate_config: str = "ddp"  # a conf/accelerate/ name, or a path to such a file
+    num_processes: int | None = None  # None: the config's count, or one per visible GPU
     model: ModelConfig = field(default_factory=ModelConfig)
     trainer: dict[str, Any] = field(default_factory=dict)  # trl.SFTConfig arguments
     lora: dict[str, Any] = field(default_factory=dict)  # peft.LoraConfig arguments (method=lora)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from curation.core.config import save_resolved_config, to_container
+from curation.core.distributed import is_main_process
 from curation.core.models import ModelConfig, resolve_model_path
 
 from .artifacts import (
@@ -22,6 +23,7 @@ from .artifacts import (
 )
 from .config import check_config
 from .data import count_trained_tokens, count_truncated_rows, load_train_dataset
+from .launch import describe_launch
 from .trainer import build_peft_config, build_sft_config, build_trainer, load_model_for_training
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,8 @@ def run(cfg: Any) -> dict[str, Any]:
     check_config(cfg)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    save_resolved_config(cfg, out)
+    if is_main_process():  # under a multi-process launch one process writes the run directory
+        save_resolved_config(cfg, out)
     _quiet_progress(cfg.show_progress)
 
     args, peft_config = build_sft_config(cfg), build_peft_config(cfg)  # bad arguments fail here
@@ -57,6 +60,9 @@ def run(cfg: Any) -> dict[str, Any]:
         cfg, base_model=to_container(cfg.model), base_path=base_path, data=data_info, rows=rows,
         tokens=tokens, hyperparameters=build_hyperparameters(cfg, trainer.args),
         metrics=compute_train_metrics(train_output, trainer.state.log_history))
+    manifest["launch"] = describe_launch(trainer.args)  # processes, global batch
+    if not trainer.is_world_process_zero():
+        return manifest  # the other ranks trained and gathered; the main process writes
     write_manifest(out, manifest)
     write_model_card(out, manifest)
     log.info("wrote %s (final loss %s)", out, manifest["metrics"]["final_loss"])
