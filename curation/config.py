@@ -58,6 +58,7 @@ class CurateConfig:
     out: str = MISSING
     input_format: str = "auto"
     input_split: str = "train"  # split of a hub dataset
+    input_streaming: bool = False  # hub datasets: stream rows instead of downloading the set
     # rows whose `split` field is not listed are filtered (keeps held-out facts out of training)
     splits: list[str] | None = None
     budget: int = 100

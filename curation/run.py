@@ -3,20 +3,17 @@ write. ``run(cfg)`` is the table of contents; every step lives in its own module
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
 
-from datasets import Dataset
-
 from .artifacts import build_manifest, write_outputs
 from .core.config import save_resolved_config, to_container
 from .core.distributed import is_main_process
-from .core.models import ModelConfig, load_model, load_tokenizer, resolve_model_path
-from .core.readers import read_records
+from .core.models import ModelConfig, load_tokenizer, resolve_model_path
 from .selectors import BudgetSelector, KnowledgePolicyStep
 from .steps import ExactDedupFilter, SplitFilter, Step, TokenLengthStep
+from .store import RecordStore
 
 log = logging.getLogger(__name__)
 
@@ -25,33 +22,30 @@ def run(cfg: Any) -> dict[str, Any]:
     """Curate ``cfg.input`` into the directory ``cfg.out``; returns the manifest."""
     out = Path(cfg.out)
     save_resolved_config(cfg, out)
-    read = read_records(cfg.input, cfg.input_format, split=cfg.input_split,
-                        max_chars=cfg.max_message_chars)
-    log.info("read %d rows: %d records, %d rejected", read.rows_in, len(read.records),
-             len(read.rejections))
-    ds = build_dataset(read.records)
-    context = StageContext(cfg)
+    store, context = RecordStore(cfg.cache_dir), StageContext(cfg)
     try:
-        ds, candidates, filtered, step_stats = apply_steps(ds, build_steps(cfg, ds, context))
+        # records stream into a memory-mapped arrow file: none are held in memory
+        read, ds = store.read(cfg.input, cfg.input_format, split=cfg.input_split,
+                              max_chars=cfg.max_message_chars, streaming=cfg.input_streaming)
+        log.info("read %d rows: %d records, %d rejected", read.rows_in, len(ds),
+                 len(read.rejections))
+        try:
+            ds, candidates, filtered, step_stats = apply_steps(ds, build_steps(cfg, ds, context))
+        finally:
+            context.close()
+        manifest = build_manifest(cfg, read, ds, candidates, filtered, step_stats)
+        if is_main_process():  # a launched helper process: the main one writes the outputs
+            write_outputs(out, ds, candidates, filtered, read, manifest, context.embedder)
     finally:
-        context.close()
-    manifest = build_manifest(cfg, read, ds, candidates, filtered, step_stats)
-    if not is_main_process():  # a launched helper process: the main one writes the outputs
+        store.close()
+    if not is_main_process():
         return manifest
-    write_outputs(out, ds, candidates, filtered, read, manifest, context.embedder)
     log.info("curated set: %d kept, %d filtered, %d rejected -> %s", manifest["counts"]["kept"],
              manifest["counts"]["filtered"], manifest["counts"]["rejected"], out)
     return manifest
 
 
-def build_dataset(records: list[dict[str, Any]]) -> Dataset:
-    ds = Dataset.from_list(records)
-    # a content-derived fingerprint (not a random one) keeps saved bytes identical across runs
-    key = "\n".join(r["id"] for r in records).encode()
-    return Dataset(ds.data, fingerprint=hashlib.sha256(key).hexdigest()[:16])
-
-
-def build_steps(cfg: Any, ds: Dataset, context: StageContext) -> list[Step]:
+def build_steps(cfg: Any, ds: Any, context: StageContext) -> list[Step]:
     """The curation steps in order; models are loaded once and only when a step needs one."""
     from .filters import build_filters
 
@@ -96,13 +90,12 @@ class StageContext:
         self.cfg, self.engines, self.caches, self.embedder = cfg, {}, {}, None
 
     def engine(self, path: str, batch_size: int):
-        from .core.generation import GenerationEngine
+        from .core.backends import build_engine
 
         if path not in self.engines:
-            model, tokenizer = load_model(ModelConfig(**{**to_container(self.cfg.model),
-                                                         "path": path}))
-            self.engines[path] = GenerationEngine(model, tokenizer, batch_size=batch_size,
-                                                  show_progress=self.cfg.show_progress)
+            self.engines[path] = build_engine(
+                ModelConfig(**{**to_container(self.cfg.model), "path": path}),
+                batch_size=batch_size, show_progress=self.cfg.show_progress)
         return self.engines[path]
 
     def cache(self, path: str):
@@ -112,9 +105,12 @@ class StageContext:
         if path not in self.caches:
             from .cache import ResultCache, compute_model_fingerprint
 
-            model = self.engines[path].model if path in self.engines else None
-            fingerprint = compute_model_fingerprint(path, self.cfg.model.revision,
-                                                    resolve_model_path(path), model)
+            engine = self.engines.get(path)
+            # vLLM decodes differently from transformers: its results get their own key
+            spec = path + ("#vllm" if getattr(engine, "llm", None) is not None else "")
+            fingerprint = compute_model_fingerprint(spec, self.cfg.model.revision,
+                                                    resolve_model_path(path),
+                                                    getattr(engine, "model", None))
             self.caches[path] = ResultCache(Path(self.cfg.cache_dir) / "probe.sqlite",
                                             model=fingerprint)
         return self.caches[path]
@@ -135,7 +131,7 @@ class StageContext:
             cache.close()
 
 
-def apply_steps(ds: Dataset, steps: list[Step]):
+def apply_steps(ds: Any, steps: list[Step]):
     """Run the steps in order, counting rows in and out of each. Returns the kept rows, the
     rows the selector chose from (for plots and histograms), every filtered row and stats."""
     filtered: list[dict[str, Any]] = []

@@ -52,16 +52,24 @@ class RawRow:
 
 
 def read_records(source: str | list[str], input_format: str = "auto", *, split: str = "train",
-                 max_chars: int = MAX_MESSAGE_CHARS) -> ReadResult:
-    """Read one source or several (files, folders, globs, hub names) into one ``ReadResult``."""
+                 max_chars: int = MAX_MESSAGE_CHARS, streaming: bool = False,
+                 sink: Callable[[dict[str, Any]], None] | None = None) -> ReadResult:
+    """Read one source or several (files, folders, globs, hub names) into one ``ReadResult``.
+
+    Rows are read one at a time (jsonl line by line; parquet, csv, saved and hub datasets through
+    ``datasets``' memory-mapped arrow; ``streaming`` hub datasets without downloading them
+    first). With a ``sink``, each record goes to it instead of ``result.records``, so a caller
+    can write records to disk and hold none in memory (the reader keeps only ids).
+    """
     if input_format != "auto" and input_format not in FORMATS:
         raise UserError(f"unknown input_format {input_format!r}; choose auto or one of {FORMATS}")
     sources = [source] if isinstance(source, str) else list(source)
     result, seen_ids = ReadResult(), {}
+    keep = sink or result.records.append
     for src in sources:
-        for row in iter_raw_rows(src, split=split):
+        for row in iter_raw_rows(src, split=split, streaming=streaming):
             result.rows_in += 1
-            _convert_row(row, input_format, max_chars, result, seen_ids)
+            _convert_row(row, input_format, max_chars, result, seen_ids, keep)
         result.files.append(src)
     if result.rows_in == 0:
         raise UserError(f"input {', '.join(sources)} has no rows")
@@ -69,7 +77,7 @@ def read_records(source: str | list[str], input_format: str = "auto", *, split: 
 
 
 def _convert_row(row: RawRow, input_format: str, max_chars: int, result: ReadResult,
-                 seen_ids: dict[str, str]) -> None:
+                 seen_ids: dict[str, str], keep: Callable[[dict[str, Any]], None]) -> None:
     where = f"{row.file}:{row.line}"
     try:
         if row.error:
@@ -96,7 +104,7 @@ def _convert_row(row: RawRow, input_format: str, max_chars: int, result: ReadRes
     seen_ids.setdefault(record["id"], where)
     record["origin"] = where
     result.formats[fmt] = result.formats.get(fmt, 0) + 1
-    result.records.append(record)
+    keep(record)
 
 
 def detect_format(row: dict[str, Any]) -> str:
@@ -119,7 +127,8 @@ def detect_format(row: dict[str, Any]) -> str:
 
 # --- raw rows ---------------------------------------------------------------------------------
 
-def iter_raw_rows(source: str, *, split: str = "train") -> Iterator[RawRow]:
+def iter_raw_rows(source: str, *, split: str = "train", streaming: bool = False
+                  ) -> Iterator[RawRow]:
     """Rows of a file, a folder of files, a glob, a saved dataset, or a hub dataset."""
     path = Path(source).expanduser()
     if path.is_dir():
@@ -138,7 +147,7 @@ def iter_raw_rows(source: str, *, split: str = "train") -> Iterator[RawRow]:
             raise UserError(f"input file not found: {source}")
         files = [path]
     else:
-        yield from _iter_hub_dataset(source, split)
+        yield from _iter_hub_dataset(source, split, streaming)
         return
     for f in files:
         yield from _iter_file(f)
@@ -224,12 +233,14 @@ def _iter_saved_dataset(path: Path) -> Iterator[RawRow]:
         yield RawRow(str(path), i + 1, row)
 
 
-def _iter_hub_dataset(name: str, split: str) -> Iterator[RawRow]:
+def _iter_hub_dataset(name: str, split: str, streaming: bool = False) -> Iterator[RawRow]:
+    """A hub dataset, downloaded into ``datasets``' arrow cache (memory-mapped), or with
+    ``streaming`` read row by row from the hub without a download (for sets larger than disk)."""
     import datasets
 
     repo, _, config = name.partition(":")
     try:
-        ds = datasets.load_dataset(repo, config or None, split=split)
+        ds = datasets.load_dataset(repo, config or None, split=split, streaming=streaming)
     except Exception as e:  # datasets raises many types for "not found / offline"
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise UserError(f"cannot load {name!r}: not a local file, and the hub said: {first}") from None

@@ -1,0 +1,74 @@
+"""Input rows stream into a memory-mapped arrow file: same records as the in-memory reader,
+none of them held in memory, hub datasets streamed when asked."""
+
+import json
+import sys
+import types
+
+import pytest
+
+from curation.core.config import UserError
+from curation.core.readers import read_records
+from curation.store import RecordStore
+
+
+def _write(path, rows):
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    return _write(tmp_path / "mixed.jsonl", [
+        {"instruction": "Name a colour.", "output": "Blue."},
+        {"question": "Capital of France?", "answers": ["Paris"], "group": "capitals"},
+        "{not json",
+        {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]},
+        {"instruction": "", "output": "x"},
+    ])
+
+
+def test_store_matches_the_in_memory_reader(mixed, tmp_path):
+    store = RecordStore(tmp_path / "cache")
+    read, ds = store.read(str(mixed), max_chars=10_000)
+    expected = read_records(str(mixed))
+    assert read.records == []  # every record went to the arrow file, none kept in memory
+    assert (read.rows_in, len(read.rejections)) == (5, 2) and len(ds) == 3
+    assert ds.cache_files and ds.cache_files[0]["filename"].startswith(str(store.root))
+    for row, record in zip(ds, expected.records, strict=True):
+        assert row == {**dict.fromkeys(row), **record}  # absent QA fields are null
+    assert ds.column_names == ["id", "messages", "source", "question", "answers", "group",
+                               "split", "origin"]
+    store.close()
+    assert not store.root.exists()
+
+
+def test_store_fingerprint_depends_on_content_only(mixed, tmp_path):
+    a = RecordStore(tmp_path / "a").read(str(mixed), max_chars=10_000)[1]
+    b = RecordStore(tmp_path / "b").read(str(mixed), max_chars=10_000)[1]
+    assert a._fingerprint == b._fingerprint
+    other = _write(tmp_path / "other.jsonl", [{"instruction": "Other?", "output": "Yes."}])
+    assert RecordStore(tmp_path / "c").read(str(other), max_chars=10_000)[1]._fingerprint \
+        != a._fingerprint
+
+
+def test_hub_datasets_stream_when_asked(monkeypatch):
+    seen = {}
+
+    def load_dataset(repo, config, split, streaming):
+        seen.update(repo=repo, config=config, split=split, streaming=streaming)
+        return iter([{"instruction": "Say hi.", "output": "Hi."}])
+
+    monkeypatch.setitem(sys.modules, "datasets",
+                        types.SimpleNamespace(load_dataset=load_dataset))
+    res = read_records("org/set:cfg", split="validation", streaming=True)
+    assert seen == {"repo": "org/set", "config": "cfg", "split": "validation", "streaming": True}
+    assert res.records[0]["origin"] == "hf://org/set:cfg[validation]:1"
+
+
+def test_a_sink_receives_records_and_counts_still_add_up(mixed):
+    got = []
+    res = read_records(str(mixed), sink=got.append)
+    assert len(got) == 3 and res.records == [] and res.rows_in == len(got) + len(res.rejections)
+    with pytest.raises(UserError, match="unknown input_format"):
+        read_records(str(mixed), "yaml", sink=got.append)
