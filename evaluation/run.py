@@ -16,10 +16,11 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from curation.core.backends import build_engine
 from curation.core.config import UserError, save_resolved_config, to_container
 from curation.core.generation import GenerationEngine
 from curation.core.io import collect_versions, redact_secrets, write_json, write_jsonl
-from curation.core.models import ModelConfig, load_model
+from curation.core.models import ModelConfig
 
 from .benchmarks import Benchmark, build_benchmarks
 from .config import EvalConfig
@@ -95,8 +96,8 @@ def read_train_manifest(path: str) -> dict[str, Any] | None:
 
 
 def load_engine(model_cfg: ModelConfig, batch_size: int, show_progress: bool) -> GenerationEngine:
-    model, tokenizer = load_model(model_cfg)  # ModelLoadError is a one-line UserError
-    return GenerationEngine(model, tokenizer, batch_size=batch_size, show_progress=show_progress)
+    """transformers or vLLM (``model.backend``); ModelLoadError is a one-line UserError."""
+    return build_engine(model_cfg, batch_size=batch_size, show_progress=show_progress)
 
 
 def evaluate_model(engine: Any, benchmarks: list[Benchmark], info: ModelInfo, *, suite: str,

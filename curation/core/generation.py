@@ -318,9 +318,13 @@ def _filter_logits(logits: torch.Tensor, s: DecodeSettings) -> torch.Tensor:
 def _generator(s: DecodeSettings, prompt: str, index: int, device: torch.device
                ) -> torch.Generator:
     """A generator seeded by (seed, prompt text, copy index): the same draws in any batch."""
+    return torch.Generator(device=device).manual_seed(sample_seed(s, prompt, index))
+
+
+def sample_seed(s: DecodeSettings, prompt: str, index: int) -> int:
+    """The seed of one sampled sequence, from (settings seed, copy index, prompt text) alone."""
     key = f"{s.seed}\x00{index}\x00{prompt}".encode()
-    seed = int.from_bytes(hashlib.sha256(key).digest()[:8], "little") & ((1 << 63) - 1)
-    return torch.Generator(device=device).manual_seed(seed)
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "little") & ((1 << 63) - 1)
 
 
 def _common_prefix_len(seqs: list[list[int]]) -> int:

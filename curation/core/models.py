@@ -41,6 +41,7 @@ class ModelConfig:
     dtype: str = "auto"  # auto | float32 | bfloat16 | float16
     device: str = "auto"  # auto | cpu | cuda | mps
     trust_remote_code: bool = False
+    backend: str = "auto"  # generation: auto (vLLM if installed and on a GPU) | hf | vllm
 
 
 def select_device(preference: str = "auto") -> str:
