@@ -3,18 +3,33 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from curation.core.config import to_container
-from curation.core.io import collect_versions, write_json, write_text
+from curation.core.io import (
+    atomic_path,
+    collect_versions,
+    redact_secrets,
+    write_json,
+    write_jsonl,
+    write_text,
+)
+from curation.core.models import ModelConfig, load_model
 
+from .callbacks import CURVE_KEY, CategoryAccuracyCallback, read_curves
 from .launch import gather_state_dict
+from .plots import write_plots
+
+log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 CARD_NAME = "README.md"
+CURVES_NAME = "curves.jsonl"
+MERGED_DIR = "merged"
 
 
 def save_weights(trainer: Any, tokenizer: Any, out: Path, base_path: str) -> None:
@@ -48,12 +63,66 @@ def _write_weights(model: Any, tokenizer: Any, out: Path, state_dict: Any) -> No
 
 
 def compute_train_metrics(train_output: Any, log_history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Final and mean loss (mean over this session: a resumed run averages what it trained),
+    the dev loss where the run evaluated, and the last train accuracy per knowledge category."""
     losses = [entry["loss"] for entry in log_history if "loss" in entry]
-    return {"final_loss": losses[-1] if losses else None,
-            "mean_loss": train_output.training_loss,
-            "runtime_s": train_output.metrics.get("train_runtime"),
-            "steps": train_output.global_step,
-            "epochs": train_output.metrics.get("epoch")}
+    metrics = {"final_loss": losses[-1] if losses else None,
+               "mean_loss": train_output.training_loss,
+               "runtime_s": train_output.metrics.get("train_runtime"),
+               "steps": train_output.global_step,
+               "epochs": train_output.metrics.get("epoch")}
+    evals = [entry for entry in log_history if "eval_loss" in entry]
+    if evals:
+        best = min(evals, key=lambda entry: entry["eval_loss"])
+        metrics.update(eval_loss=evals[-1]["eval_loss"], best_eval_loss=best["eval_loss"],
+                       best_eval_step=best["step"])
+    curves = [entry for entry in log_history if any(k.startswith(CURVE_KEY) for k in entry)]
+    if curves:
+        last = read_curves(curves[-1:], {})
+        metrics["category_accuracy"] = {r["category"]: r["accuracy"] for r in last}
+        metrics["category_accuracy_step"] = curves[-1]["step"]
+    return metrics
+
+
+def write_run_outputs(cfg: Any, trainer: Any, tokenizer: Any, out: Path,
+                      resumed_from: str | None) -> dict[str, Any]:
+    """``curves.jsonl``, ``plots/`` and, for LoRA with ``merge=true``, ``merged/``; returns
+    what the manifest records of them. Only the main process writes."""
+    if not trainer.is_world_process_zero():
+        return {}
+    history = trainer.state.log_history
+    sizes = next((cb.sizes for cb in trainer.callback_handler.callbacks
+                  if isinstance(cb, CategoryAccuracyCallback)), {})
+    curves = read_curves(history, sizes)
+    if curves:
+        write_jsonl(out / CURVES_NAME, curves)
+    data_card = Path(cfg.data).expanduser().resolve() / CARD_NAME
+    return {"plots": write_plots(out, history, curves),
+            "curves": CURVES_NAME if curves else None, "category_sample": sizes,
+            "merged": save_merged(trainer, tokenizer, out) if cfg.merge else None,
+            "resumed_from": Path(resumed_from).name if resumed_from else None,
+            "stopped_early": trainer.state.global_step < trainer.state.max_steps,
+            "data_card": str(data_card) if data_card.is_file() else None}
+
+
+def save_merged(trainer: Any, tokenizer: Any, out: Path) -> str | None:
+    """The LoRA adapter merged into its base, as a plain model in ``OUT/merged`` (weights,
+    tokenizer and training template). Merges the trainer's model in place (call it last), or,
+    when FSDP / DeepSpeed shard it, the adapter saved in ``out`` into a fresh copy of the base."""
+    model = trainer.model
+    if not hasattr(model, "merge_and_unload"):
+        log.info("merge=true: a full fine-tune is already a plain model; nothing to merge")
+        return None
+    if trainer.is_fsdp_enabled or trainer.is_deepspeed_enabled:
+        dtype = str(getattr(model, "dtype", "auto")).removeprefix("torch.")
+        merged, _ = load_model(ModelConfig(path=str(out), device="cpu", dtype=dtype))
+    else:
+        merged = model.merge_and_unload()
+    merged.config.use_cache = True
+    with atomic_path(out / MERGED_DIR) as tmp:
+        merged.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+    return MERGED_DIR
 
 
 def build_hyperparameters(cfg: Any, args: Any) -> dict[str, Any]:
@@ -62,16 +131,17 @@ def build_hyperparameters(cfg: Any, args: Any) -> dict[str, Any]:
     hyper = {**to_container(cfg.trainer), "learning_rate": args.learning_rate, "bf16": args.bf16}
     if cfg.method == "lora":
         hyper.update({f"lora.{k}": v for k, v in to_container(cfg.lora).items()})
-    return hyper
+    return redact_secrets(hyper)  # a hub_token passed as a trainer argument stays out of files
 
 
 def build_manifest(cfg: Any, *, base_model: dict[str, Any], base_path: str,
                    data: dict[str, Any], rows: dict[str, int], tokens: dict[str, int],
-                   hyperparameters: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+                   hyperparameters: dict[str, Any], metrics: dict[str, Any],
+                   outputs: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"stage": "train", "method": cfg.method, "seed": cfg.seed,
             "max_length": cfg.max_length, "base_model": base_model,
             "base_model_path": base_path, "data": data, "rows": rows, "tokens": tokens,
-            "hyperparameters": hyperparameters, "metrics": metrics,
+            "hyperparameters": hyperparameters, "metrics": metrics, "outputs": outputs or {},
             "versions": collect_versions()}
 
 
@@ -80,10 +150,10 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
 
 
 def write_model_card(out: Path, manifest: dict[str, Any]) -> None:
-    write_text(out / CARD_NAME, build_model_card(manifest))
+    write_text(out / CARD_NAME, build_model_card(manifest, out))
 
 
-def build_model_card(m: dict[str, Any]) -> str:
+def build_model_card(m: dict[str, Any], out: Path | None = None) -> str:
     lora = m["method"] == "lora"
     hub_id = m["base_model"]["path"] if not Path(m["base_model_path"]).exists() else None
     front = ["---", f"library_name: {'peft' if lora else 'transformers'}",
@@ -96,7 +166,8 @@ def build_model_card(m: dict[str, Any]) -> str:
         *front, "---", "",
         f"# {m['base_model']['name']} fine-tuned with lessmore ({m['method']})", "",
         f"- **Base model**: `{m['base_model']['path']}` (loaded from `{m['base_model_path']}`)",
-        f"- **Data**: `{m['data']['path']}` ({m['data']['fingerprint'] or 'hub dataset'})",
+        f"- **Data**: `{m['data']['path']}` ({m['data']['fingerprint'] or 'hub dataset'})"
+        + _data_card_link(m, out),
         f"- **Method**: {'LoRA adapter' if lora else 'full fine-tuning'}, loss on assistant "
         "turns only (content and `<|im_end|>`), ChatML training template",
         f"- **Rows**: {rows['trained']} trained, {rows['truncated']} truncated to "
@@ -106,9 +177,46 @@ def build_model_card(m: dict[str, Any]) -> str:
         f"({share:.1%})",
         f"- **Final training loss**: {_fmt(metrics['final_loss'])} after {metrics['steps']} "
         f"steps (mean {_fmt(metrics['mean_loss'])})",
+        *_results_section(m),
         "", "## Hyper-parameters", "", "| name | value |", "|---|---|", hyper, "",
         "Reload with `curation.core.models.load_model(ModelConfig(path=RUN_DIR))`; the full "
         "record is in `manifest.json` and `config.yaml`.", ""])
+
+
+def _data_card_link(m: dict[str, Any], out: Path | None) -> str:
+    card = m.get("outputs", {}).get("data_card")
+    if not card:
+        return ""
+    return f"; [data card]({os.path.relpath(card, out) if out else card})"
+
+
+def _results_section(m: dict[str, Any]) -> list[str]:
+    """Dev loss, the last train accuracy per knowledge category, the plots and the merged
+    model, where the run has them."""
+    metrics, outputs = m["metrics"], m.get("outputs", {})
+    lines = []
+    if "eval_loss" in metrics:
+        lines.append(f"- **Dev loss**: {_fmt(metrics['eval_loss'])} at the end, best "
+                     f"{_fmt(metrics['best_eval_loss'])} at step {metrics['best_eval_step']}"
+                     + (f"; early stopping ended the run at step {metrics['steps']}"
+                        if outputs.get("stopped_early") else ""))
+    if outputs.get("resumed_from"):
+        lines.append(f"- **Resumed** from `checkpoints/{outputs['resumed_from']}`")
+    if outputs.get("merged"):
+        lines.append(f"- **Merged model**: `{outputs['merged']}/` holds the adapter merged into "
+                     "the base, a plain model that loads without peft")
+    accuracy, sizes = metrics.get("category_accuracy", {}), outputs.get("category_sample", {})
+    if accuracy:
+        lines += ["", f"## Train accuracy per knowledge category (step "
+                      f"{metrics['category_accuracy_step']})", "",
+                  "Greedy exact match on a fixed sample of training rows per SliCK category; "
+                  f"the curve over training is in `{outputs.get('curves')}`.", "",
+                  "| category | accuracy | n |", "|---|---|---|"]
+        lines += [f"| {c} | {a:.3f} | {sizes.get(c, 'n/a')} |" for c, a in accuracy.items()]
+    if outputs.get("plots"):
+        lines += ["", "## Plots", ""]
+        lines += [f"![{Path(p).stem}]({p})" for p in outputs["plots"]]
+    return lines
 
 
 def _fmt(value: float | None) -> str:

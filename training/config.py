@@ -24,6 +24,27 @@ OWNED_TRAINER_ARGS = ("output_dir", "assistant_only_loss", "max_length", "seed",
 
 
 @dataclass
+class CurvesConfig:
+    """Train accuracy per knowledge category (needs rows with probe_category, question, answers)."""
+
+    every_steps: int = 20  # measure every N optimizer steps (and before the first); 0: off
+    sample_per_category: int = 16  # fixed, seeded sample of training rows per category
+    max_new_tokens: int = 16
+    batch_size: int = 16
+
+
+@dataclass
+class EarlyStoppingConfig:
+    """A dev set (evaluated every eval_steps) and, with patience, early stopping on its loss."""
+
+    patience: int | None = None  # evaluations without improvement before stopping; None: off
+    threshold: float = 0.0  # smaller improvements of the dev loss count as none
+    eval_steps: int = 10  # evaluate (and, with patience, checkpoint) every N steps
+    dev_data: str | None = None  # a dev set in any SFT format, or
+    dev_fraction: float = 0.0  # a seeded share of the data held out of training
+
+
+@dataclass
 class TrainConfig:
     """``python -m training data=CURATED_DIR_OR_DATASET out=RUN_DIR [method=lora|full]``."""
 
@@ -36,6 +57,10 @@ class TrainConfig:
     launcher: str = "none"  # none: this process | accelerate: re-run under accelerate launch
     accelerate_config: str = "ddp"  # a conf/accelerate/ name, or a path to such a file
     num_processes: int | None = None  # None: the config's count, or one per visible GPU
+    resume: bool = False  # continue from the newest complete checkpoint in OUT/checkpoints
+    merge: bool = False  # LoRA: also write the merged full model to OUT/merged
+    curves: CurvesConfig = field(default_factory=CurvesConfig)
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     trainer: dict[str, Any] = field(default_factory=dict)  # trl.SFTConfig arguments
     lora: dict[str, Any] = field(default_factory=dict)  # peft.LoraConfig arguments (method=lora)

@@ -20,11 +20,20 @@ from .artifacts import (
     save_weights,
     write_manifest,
     write_model_card,
+    write_run_outputs,
 )
+from .callbacks import build_callbacks
 from .config import check_config
 from .data import count_trained_tokens, count_truncated_rows, load_train_dataset
 from .launch import describe_launch
-from .trainer import build_peft_config, build_sft_config, build_trainer, load_model_for_training
+from .resume import select_resume_checkpoint
+from .trainer import (
+    build_peft_config,
+    build_sft_config,
+    build_trainer,
+    load_model_for_training,
+    split_dev_dataset,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +49,14 @@ def run(cfg: Any) -> dict[str, Any]:
 
     args, peft_config = build_sft_config(cfg), build_peft_config(cfg)  # bad arguments fail here
     dataset, data_info = load_train_dataset(cfg.data)
+    dataset, dev_dataset = split_dev_dataset(cfg, dataset)  # early_stopping.dev_*
     model_cfg = ModelConfig(**to_container(cfg.model))
     base_path = resolve_model_path(model_cfg.path)
     model, tokenizer = load_model_for_training(model_cfg, cfg.method, base_path)
 
     truncated = count_truncated_rows(dataset, tokenizer, cfg.max_length)
-    trainer = build_trainer(model, tokenizer, dataset, args, peft_config)
+    trainer = build_trainer(model, tokenizer, dataset, args, peft_config, eval_dataset=dev_dataset,
+                            callbacks=build_callbacks(cfg, args, dataset))
     tokens = count_trained_tokens(trainer.train_dataset)
     rows = {"trained": len(trainer.train_dataset), "truncated": truncated,
             "dropped": len(dataset) - len(trainer.train_dataset)}
@@ -53,13 +64,15 @@ def run(cfg: Any) -> dict[str, Any]:
              "%d dropped)", cfg.method, rows["trained"], tokens["trained"], tokens["total"],
              truncated, rows["dropped"])
 
-    train_output = trainer.train()
+    resumed_from = select_resume_checkpoint(cfg.resume, Path(args.output_dir))
+    train_output = trainer.train(resume_from_checkpoint=resumed_from)
     save_weights(trainer, tokenizer, out, base_path)
+    outputs = write_run_outputs(cfg, trainer, tokenizer, out, resumed_from)  # curves, plots, merged
 
     manifest = build_manifest(
         cfg, base_model=to_container(cfg.model), base_path=base_path, data=data_info, rows=rows,
         tokens=tokens, hyperparameters=build_hyperparameters(cfg, trainer.args),
-        metrics=compute_train_metrics(train_output, trainer.state.log_history))
+        metrics=compute_train_metrics(train_output, trainer.state.log_history), outputs=outputs)
     manifest["launch"] = describe_launch(trainer.args)  # processes, global batch
     if not trainer.is_world_process_zero():
         return manifest  # the other ranks trained and gathered; the main process writes

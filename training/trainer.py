@@ -9,11 +9,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from curation.core.chat import CHATML_TRAINING_TEMPLATE, END_OF_TURN
 from curation.core.config import UserError, to_container
 from curation.core.models import ModelConfig, is_adapter_dir, load_model, select_device
 
 from .config import resolve_learning_rate
+from .data import load_train_dataset
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +73,71 @@ def build_sft_config(cfg: Any) -> Any:
     args["learning_rate"] = resolve_learning_rate(cfg.method, args.get("learning_rate"))
     if args.get("bf16") is None:
         args["bf16"] = device.startswith("cuda") and torch.cuda.is_bf16_supported()
+    args.update(build_eval_args(cfg.early_stopping, args))
     try:
-        return SFTConfig(**args, output_dir=str(Path(cfg.out) / "checkpoints"),
-                         assistant_only_loss=True, max_length=cfg.max_length, seed=cfg.seed,
-                         eos_token=END_OF_TURN, use_cpu=device == "cpu",
-                         disable_tqdm=not cfg.show_progress)
+        sft_config = SFTConfig(**args, output_dir=str(Path(cfg.out) / "checkpoints"),
+                               assistant_only_loss=True, max_length=cfg.max_length,
+                               seed=cfg.seed, eos_token=END_OF_TURN, use_cpu=device == "cpu",
+                               disable_tqdm=not cfg.show_progress)
     except (TypeError, ValueError) as e:
         raise UserError(f"bad trainer arguments: {e}") from e
+    check_report_to(sft_config.report_to)
+    return sft_config
+
+
+def build_eval_args(es: Any, trainer_args: dict[str, Any]) -> dict[str, Any]:
+    """SFTConfig arguments for the dev set (``es`` is the ``early_stopping`` group): evaluate
+    every ``es.eval_steps`` steps unless the trainer group says otherwise; with early stopping
+    also checkpoint at those steps and end on the best one (what ``EarlyStoppingCallback``
+    needs). A trainer argument that contradicts early stopping fails here, naming it."""
+    has_dev = bool(es.dev_data or es.dev_fraction)
+    if es.patience is not None and (es.patience < 1 or not has_dev):
+        raise UserError("early_stopping.patience needs a positive count and a dev set: "
+                        "early_stopping.dev_data=PATH or early_stopping.dev_fraction=0.1")
+    if es.dev_data and es.dev_fraction:
+        raise UserError("set early_stopping.dev_data or early_stopping.dev_fraction, not both")
+    if not 0 <= es.dev_fraction < 1 or es.eval_steps < 1:
+        raise UserError("early_stopping.dev_fraction must be in [0, 1) and eval_steps positive")
+    wanted = {"eval_strategy": "steps", "eval_steps": es.eval_steps} if has_dev else {}
+    if es.patience is None:
+        return {k: v for k, v in wanted.items() if k not in trainer_args}
+    wanted.update(save_strategy="steps", save_steps=es.eval_steps, load_best_model_at_end=True,
+                  metric_for_best_model=trainer_args.get("metric_for_best_model", "eval_loss"))
+    for key, value in wanted.items():
+        given = trainer_args.get(key)
+        if given not in (None, value) and not (key.endswith("_strategy") and given == "no"):
+            raise UserError(f"trainer.{key}={given!r} contradicts early stopping, which evaluates "
+                            f"and checkpoints every early_stopping.eval_steps={es.eval_steps} "
+                            "steps and keeps the best checkpoint; remove it")
+    return wanted
+
+
+def split_dev_dataset(cfg: Any, dataset: Any) -> tuple[Any, Any | None]:
+    """(train, dev): the dev set read from ``early_stopping.dev_data``, or a seeded
+    ``dev_fraction`` of the rows held out of training (kept in data order), or no dev set."""
+    es = cfg.early_stopping
+    if es.dev_data:
+        return dataset, load_train_dataset(es.dev_data)[0]
+    if not es.dev_fraction:
+        return dataset, None
+    n_dev = max(1, round(len(dataset) * es.dev_fraction))
+    if n_dev >= len(dataset):
+        raise UserError(f"early_stopping.dev_fraction={es.dev_fraction} leaves no training rows "
+                        f"of {len(dataset)}")
+    dev = set(np.random.default_rng(cfg.seed).permutation(len(dataset))[:n_dev].tolist())
+    return (dataset.select([i for i in range(len(dataset)) if i not in dev]),
+            dataset.select(sorted(dev)))
+
+
+def check_report_to(report_to: list[str]) -> None:
+    """An integration named in ``trainer.report_to`` whose package is missing fails here, in one
+    line, instead of deep inside the Trainer."""
+    from transformers.integrations import is_tensorboard_available, is_wandb_available
+
+    for name, available in (("tensorboard", is_tensorboard_available),
+                            ("wandb", is_wandb_available)):
+        if name in report_to and not available():
+            raise UserError(f"trainer.report_to={name} needs its package: pip install {name}")
 
 
 def build_peft_config(cfg: Any) -> Any:
@@ -91,10 +152,17 @@ def build_peft_config(cfg: Any) -> Any:
         raise UserError(f"bad lora arguments: {e}") from e
 
 
-def build_trainer(model: Any, tokenizer: Any, dataset: Any, args: Any, peft_config: Any) -> Any:
+def build_trainer(model: Any, tokenizer: Any, dataset: Any, args: Any, peft_config: Any, *,
+                  eval_dataset: Any = None, callbacks: list[Any] | None = None) -> Any:
     """The ``SFTTrainer`` (it tokenizes, masks and truncates ``dataset`` on construction): loss on
-    assistant turns (content and ``<|im_end|>``) only; ``peft_config`` None trains every weight."""
+    assistant turns (content and ``<|im_end|>``) only; ``peft_config`` None trains every weight.
+    TensorBoard logs go to ``OUT/logs`` (unless ``TENSORBOARD_LOGGING_DIR`` says otherwise)."""
+    from transformers.integrations import TensorBoardCallback
     from trl import SFTTrainer
 
-    return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                      peft_config=peft_config)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, eval_dataset=eval_dataset,
+                         processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
+    for callback in trainer.callback_handler.callbacks:
+        if isinstance(callback, TensorBoardCallback) and callback.logging_dir is None:
+            callback.logging_dir = str(Path(args.output_dir).parent / "logs")
+    return trainer
