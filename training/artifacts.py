@@ -108,12 +108,14 @@ def write_run_outputs(cfg: Any, trainer: Any, tokenizer: Any, out: Path,
 def save_merged(trainer: Any, tokenizer: Any, out: Path) -> str | None:
     """The LoRA adapter merged into its base, as a plain model in ``OUT/merged`` (weights,
     tokenizer and training template). Merges the trainer's model in place (call it last), or,
-    when FSDP / DeepSpeed shard it, the adapter saved in ``out`` into a fresh copy of the base."""
+    when FSDP / DeepSpeed shard it or its base is 4-bit (QLoRA), the adapter saved in ``out``
+    into a fresh, unquantised copy of the base."""
     model = trainer.model
     if not hasattr(model, "merge_and_unload"):
         log.info("merge=true: a full fine-tune is already a plain model; nothing to merge")
         return None
-    if trainer.is_fsdp_enabled or trainer.is_deepspeed_enabled:
+    quantized = getattr(model, "hf_quantizer", None) is not None
+    if trainer.is_fsdp_enabled or trainer.is_deepspeed_enabled or quantized:
         dtype = str(getattr(model, "dtype", "auto")).removeprefix("torch.")
         merged, _ = load_model(ModelConfig(path=str(out), device="cpu", dtype=dtype))
     else:

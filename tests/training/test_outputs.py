@@ -80,13 +80,16 @@ def test_merge_writes_a_full_model_that_loads_alone(merged_run, tiny_model_dir):
         assert not torch.allclose(plain(**ids).logits, base(**ids).logits, atol=1e-4)
 
 
-def test_merge_of_sharded_weights_reads_the_saved_adapter(merged_run, tmp_path):
-    """Under FSDP / DeepSpeed the trainer's model is sharded: the saved adapter is merged."""
+@pytest.mark.parametrize("sharded, quantizer", [(True, None), (False, "4-bit")])
+def test_merge_of_sharded_or_4bit_weights_reads_the_saved_adapter(merged_run, tmp_path, sharded,
+                                                                   quantizer):
+    """Under FSDP / DeepSpeed the trainer's model is sharded, under QLoRA its base is 4-bit:
+    the adapter saved in the run directory is merged into a fresh copy of the base instead."""
     out, _ = merged_run
     run_dir = tmp_path / "run"
     shutil.copytree(out, run_dir, ignore=shutil.ignore_patterns("merged", "checkpoints"))
-    trainer = SimpleNamespace(model=SimpleNamespace(merge_and_unload=None, dtype=torch.float32),
-                              is_fsdp_enabled=True, is_deepspeed_enabled=False)
+    model = SimpleNamespace(merge_and_unload=None, dtype=torch.float32, hf_quantizer=quantizer)
+    trainer = SimpleNamespace(model=model, is_fsdp_enabled=sharded, is_deepspeed_enabled=False)
     _, tokenizer = load_model(ModelConfig(path=str(out), device="cpu"))
     assert save_merged(trainer, tokenizer, run_dir) == "merged"
     new, old = (load_file(d / "merged/model.safetensors") for d in (run_dir, out))
