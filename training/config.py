@@ -27,8 +27,8 @@ OWNED_TRAINER_ARGS = ("output_dir", "assistant_only_loss", "max_length", "seed",
 class CurvesConfig:
     """Train accuracy per knowledge category (needs rows with probe_category, question, answers)."""
 
-    every_steps: int = 20  # measure every N optimizer steps (and before the first); 0: off
-    sample_per_category: int = 16  # fixed, seeded sample of training rows per category
+    every_steps: int = 25  # measure every N optimizer steps (and before the first); 0: off
+    sample_per_category: int = 8  # fixed, seeded sample of training rows per category
     max_new_tokens: int = 16
     batch_size: int = 16
 
