@@ -13,10 +13,15 @@ from omegaconf import MISSING
 from curation.core.config import UserError, register_schema
 from curation.core.models import ModelConfig
 
-METHODS = ("lora", "full")
+METHODS = ("lora", "qlora", "full")
 # `trainer.learning_rate: null` means the method's default: LoRA adapters start at zero and
-# move slowly; full fine-tuning moves every weight and needs a 10x smaller step.
-DEFAULT_LEARNING_RATES = {"lora": 2e-4, "full": 2e-5}
+# move slowly (QLoRA trains the same adapters on a 4-bit base); full fine-tuning moves every
+# weight and needs a 10x smaller step.
+DEFAULT_LEARNING_RATES = {"lora": 2e-4, "qlora": 2e-4, "full": 2e-5}
+# drop by default: a cut example teaches a reply without its end (the model never stops) and an
+# error stops a whole run for a few long rows; dropped rows are logged loudly and counted in the
+# manifest, and a user who wants every row says truncate (whole turns) or error.
+OVER_LENGTH_POLICIES = ("drop", "truncate", "error")
 # SFTConfig arguments the stage sets itself; naming them under `trainer` would be ignored or
 # contradict the run (the loss mask, the run directory, the top-level seed and length).
 OWNED_TRAINER_ARGS = ("output_dir", "assistant_only_loss", "max_length", "seed", "eos_token",
@@ -50,9 +55,12 @@ class TrainConfig:
 
     data: str = MISSING  # a curated-set folder, or any file/folder/hub dataset in an SFT format
     out: str = MISSING  # the run directory
-    method: str = "lora"  # lora | full
+    method: str = "lora"  # lora | qlora (4-bit base, CUDA + bitsandbytes) | full
     seed: int = 0
-    max_length: int = 1024  # tokens under the training template; longer rows are truncated
+    max_length: int = 1024  # tokens under the training template; longer rows: see over_length
+    over_length: str = "drop"  # drop | truncate (to whole turns) | error; before TRL sees them
+    dry_run: bool = False  # show rows as trained and the pre-flight checks, then exit
+    dry_run_rows: int = 3  # rows the dry run shows
     show_progress: bool = True
     launcher: str = "none"  # none: this process | accelerate: re-run under accelerate launch
     accelerate_config: str = "ddp"  # a conf/accelerate/ name, or a path to such a file
@@ -63,7 +71,7 @@ class TrainConfig:
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     trainer: dict[str, Any] = field(default_factory=dict)  # trl.SFTConfig arguments
-    lora: dict[str, Any] = field(default_factory=dict)  # peft.LoraConfig arguments (method=lora)
+    lora: dict[str, Any] = field(default_factory=dict)  # peft.LoraConfig arguments (lora, qlora)
 
 
 def check_config(cfg: Any) -> None:
@@ -76,6 +84,11 @@ def check_config(cfg: Any) -> None:
                         f"(use the top-level seed / max_length / show_progress / model.device)")
     if cfg.max_length < 1:
         raise UserError(f"max_length must be positive, got {cfg.max_length}")
+    if cfg.over_length not in OVER_LENGTH_POLICIES:
+        raise UserError(f"unknown over_length {cfg.over_length!r}; choose one of "
+                        f"{', '.join(OVER_LENGTH_POLICIES)}")
+    if cfg.dry_run_rows < 0:
+        raise UserError(f"dry_run_rows must be 0 or more, got {cfg.dry_run_rows}")
 
 
 def resolve_learning_rate(method: str, learning_rate: float | None) -> float:

@@ -1,5 +1,6 @@
-"""The training set: records read from any SFT source, kept to their ``messages``, and the token
-counts that the manifest reports (what was trained on, what was cut)."""
+"""The training set: records read from any SFT source, kept to their ``messages``, rows over
+``max_length`` dropped or cut to whole turns before TRL sees them, and the token counts that the
+manifest reports (what was trained on, what was cut)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,51 @@ def compute_data_fingerprint(source: str) -> str | None:
 def count_truncated_rows(dataset: Any, tokenizer: Any, max_length: int) -> int:
     """Rows longer than ``max_length`` under the training template (TRL cuts them silently)."""
     return sum(compute_token_lengths(tokenizer, m)[0] > max_length for m in dataset["messages"])
+
+
+def apply_over_length(dataset: Any, tokenizer: Any, max_length: int, policy: str
+                      ) -> tuple[Any, dict[str, int]]:
+    """Rows longer than ``max_length`` under the training template, handled before TRL sees them
+    (its own truncation cuts silently, mid-turn): ``drop`` them, ``truncate`` them to whole turns
+    (see ``fit_whole_turns``; a row with no fitting prefix is dropped), or stop with an ``error``.
+    Returns the dataset and ``{truncated, dropped}``, logged as a warning when not zero."""
+    from datasets import Dataset
+
+    conversations = list(dataset["messages"])
+    lengths = [compute_token_lengths(tokenizer, m)[0] for m in conversations]
+    over = [i for i, n in enumerate(lengths) if n > max_length]
+    if not over:
+        return dataset, {"truncated": 0, "dropped": 0}
+    where = f"first: row {over[0]}, {lengths[over[0]]} tokens > max_length={max_length}"
+    if policy == "error":
+        raise UserError(f"{len(over)} of {len(lengths)} rows are longer than max_length ({where}); "
+                        "raise max_length or set over_length=drop|truncate")
+    fitted: dict[int, Any] = dict.fromkeys(over)
+    if policy == "truncate":
+        fitted = {i: fit_whole_turns(conversations[i], tokenizer, max_length) for i in over}
+    kept = [m for m in (fitted.get(i, m) for i, m in enumerate(conversations)) if m is not None]
+    counts = {"truncated": sum(m is not None for m in fitted.values()),
+              "dropped": sum(m is None for m in fitted.values())}
+    if not kept:
+        raise UserError(f"no row is left to train: all {len(lengths)} are longer than max_length "
+                        f"under over_length={policy} ({where}); raise max_length")
+    log.warning("over_length=%s: %d of %d rows are longer than max_length: %d cut to whole turns, "
+                "%d dropped (%s)", policy, len(over), len(lengths), counts["truncated"],
+                counts["dropped"], where)
+    return Dataset.from_dict({"messages": kept}), counts
+
+
+def fit_whole_turns(messages: list[dict[str, str]], tokenizer: Any, max_length: int
+                    ) -> list[dict[str, str]] | None:
+    """The longest prefix of whole turns that fits in ``max_length`` and ends on an assistant
+    turn, so its last reply keeps its trained ``<|im_end|>``; None if there is none (a cut
+    inside a turn would teach a reply that never ends)."""
+    for end in range(len(messages), 0, -1):
+        prefix = messages[:end]
+        if (prefix[-1]["role"] == "assistant"
+                and compute_token_lengths(tokenizer, prefix)[0] <= max_length):
+            return prefix
+    return None
 
 
 def count_trained_tokens(prepared: Any) -> dict[str, int]:

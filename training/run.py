@@ -23,8 +23,9 @@ from .artifacts import (
     write_run_outputs,
 )
 from .callbacks import build_callbacks
+from .checks import run_dry_run, run_preflight_checks
 from .config import check_config
-from .data import count_trained_tokens, count_truncated_rows, load_train_dataset
+from .data import apply_over_length, count_trained_tokens, load_train_dataset
 from .launch import describe_launch
 from .resume import select_resume_checkpoint
 from .trainer import (
@@ -43,7 +44,7 @@ def run(cfg: Any) -> dict[str, Any]:
     check_config(cfg)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    if is_main_process():  # under a multi-process launch one process writes the run directory
+    if is_main_process() and not cfg.dry_run:  # one process writes; a dry run only dry_run.txt
         save_resolved_config(cfg, out)
     _quiet_progress(cfg.show_progress)
 
@@ -54,15 +55,18 @@ def run(cfg: Any) -> dict[str, Any]:
     base_path = resolve_model_path(model_cfg.path)
     model, tokenizer = load_model_for_training(model_cfg, cfg.method, base_path)
 
-    truncated = count_truncated_rows(dataset, tokenizer, cfg.max_length)
+    dataset, cut = apply_over_length(dataset, tokenizer, cfg.max_length, cfg.over_length)
     trainer = build_trainer(model, tokenizer, dataset, args, peft_config, eval_dataset=dev_dataset,
                             callbacks=build_callbacks(cfg, args, dataset))
     tokens = count_trained_tokens(trainer.train_dataset)
-    rows = {"trained": len(trainer.train_dataset), "truncated": truncated,
-            "dropped": len(dataset) - len(trainer.train_dataset)}
+    rows = {"trained": len(trainer.train_dataset), "truncated": cut["truncated"],
+            "dropped": cut["dropped"] + len(dataset) - len(trainer.train_dataset)}
     log.info("training %s on %d rows: %d of %d tokens per epoch carry loss (%d rows truncated, "
              "%d dropped)", cfg.method, rows["trained"], tokens["trained"], tokens["total"],
-             truncated, rows["dropped"])
+             rows["truncated"], rows["dropped"])
+    if cfg.dry_run:
+        return run_dry_run(trainer, tokenizer, cfg, rows, tokens)
+    run_preflight_checks(trainer.train_dataset, tokenizer, trainer.model, trainer.args)
 
     resumed_from = select_resume_checkpoint(cfg.resume, Path(args.output_dir))
     train_output = trainer.train(resume_from_checkpoint=resumed_from)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import logging
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,15 @@ import numpy as np
 
 from curation.core.chat import CHATML_TRAINING_TEMPLATE, END_OF_TURN
 from curation.core.config import UserError, to_container
-from curation.core.models import ModelConfig, is_adapter_dir, load_model, select_device
+from curation.core.models import (
+    ModelConfig,
+    is_adapter_dir,
+    load_model,
+    load_tokenizer,
+    select_device,
+)
 
+from .checks import explain_mask_refusal
 from .config import resolve_learning_rate
 from .data import load_train_dataset
 
@@ -32,12 +40,15 @@ def load_model_for_training(model_cfg: ModelConfig, method: str, base_path: str
     ``dtype: auto`` trains full fine-tuning in float32 (the optimizer's updates vanish in bf16
     weights) and LoRA on the device's inference dtype (frozen base; adapters stay float32).
     """
-    if method == "lora" and is_adapter_dir(base_path):
+    if method != "full" and is_adapter_dir(base_path):
         raise UserError(f"model {model_cfg.path!r} is a LoRA adapter; a new adapter must sit on a "
                         "plain model: merge it first, or use method=full")
     if model_cfg.dtype == "auto" and method == "full":
         model_cfg = dataclasses.replace(model_cfg, dtype="float32")
-    model, tokenizer = load_model(model_cfg, merge_adapter=True)
+    if method == "qlora":
+        model, tokenizer = load_4bit_model(model_cfg, base_path)
+    else:
+        model, tokenizer = load_model(model_cfg, merge_adapter=True)
     tokenizer.chat_template = CHATML_TRAINING_TEMPLATE
     if END_OF_TURN not in tokenizer.get_vocab():
         raise UserError(f"the tokenizer of {model_cfg.path!r} has no {END_OF_TURN} token; "
@@ -45,6 +56,39 @@ def load_model_for_training(model_cfg: ModelConfig, method: str, base_path: str
     tokenizer.eos_token = END_OF_TURN
     set_distinct_pad_token(model, tokenizer)
     return model, tokenizer
+
+
+def load_4bit_model(model_cfg: ModelConfig, base_path: str) -> tuple[Any, Any]:
+    """QLoRA's base (method=qlora): weights quantised to 4-bit NF4 on this process's GPU, the
+    quantisation constants quantised too, computing in bfloat16; made ready for k-bit training
+    (base frozen, the few unquantised weights in float32)."""
+    import torch
+    from accelerate import PartialState
+    from peft import prepare_model_for_kbit_training
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                      bnb_4bit_compute_dtype=torch.bfloat16,
+                                      bnb_4bit_use_double_quant=True)
+    # one whole copy per process (DDP): a quantised model cannot be moved after loading
+    model = AutoModelForCausalLM.from_pretrained(
+        base_path, quantization_config=quantization, dtype=torch.bfloat16, use_safetensors=True,
+        device_map={"": PartialState().local_process_index},
+        trust_remote_code=model_cfg.trust_remote_code)
+    # gradient checkpointing is the trainer group's choice (SFTConfig), not switched on here
+    model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    return model, load_tokenizer(model_cfg)
+
+
+def check_qlora_supported(device: str) -> None:
+    """QLoRA runs on bitsandbytes' CUDA kernels: refuse any other device, or a missing
+    bitsandbytes, at start-up rather than after loading the data and the model."""
+    if not device.startswith("cuda"):
+        raise UserError(f"method=qlora needs a CUDA GPU (bitsandbytes 4-bit kernels), and this run "
+                        f"is on {device}: use method=lora (the same adapters on an unquantised base)")
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise UserError("method=qlora needs bitsandbytes, which is not installed: "
+                        "pip install bitsandbytes, or use method=lora")
 
 
 def set_distinct_pad_token(model: Any, tokenizer: Any) -> None:
@@ -141,9 +185,12 @@ def check_report_to(report_to: list[str]) -> None:
 
 
 def build_peft_config(cfg: Any) -> Any:
-    """``peft.LoraConfig`` for method=lora (plain containers: PEFT serialises it), else None."""
-    if cfg.method != "lora":
+    """``peft.LoraConfig`` for method=lora or qlora (plain containers: PEFT serialises it), else
+    None; qlora is refused here, at start-up, where it cannot run."""
+    if cfg.method == "full":
         return None
+    if cfg.method == "qlora":
+        check_qlora_supported(select_device(cfg.model.device))
     from peft import LoraConfig
 
     try:
@@ -160,8 +207,10 @@ def build_trainer(model: Any, tokenizer: Any, dataset: Any, args: Any, peft_conf
     from transformers.integrations import TensorBoardCallback
     from trl import SFTTrainer
 
-    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, eval_dataset=eval_dataset,
-                         processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
+    with explain_mask_refusal(dataset, tokenizer):
+        trainer = SFTTrainer(model=model, args=args, train_dataset=dataset,
+                             eval_dataset=eval_dataset, processing_class=tokenizer,
+                             peft_config=peft_config, callbacks=callbacks)
     for callback in trainer.callback_handler.callbacks:
         if isinstance(callback, TensorBoardCallback) and callback.logging_dir is None:
             callback.logging_dir = str(Path(args.output_dir).parent / "logs")

@@ -16,7 +16,7 @@ pytestmark = [
 ]
 
 
-def test_lora_on_smollm2_pads_apart_from_eos_and_counts_truncation(cache_dir, tmp_path):
+def test_lora_on_smollm2_pads_apart_from_eos_and_counts_over_length_rows(cache_dir, tmp_path):
     rows = [{"messages": [{"role": "user", "content": f"Name a prime number above {i}."},
                           {"role": "assistant", "content": f"{i} is not always prime; "
                            + "try the next odd numbers " * (i % 3)}]} for i in range(8)]
@@ -27,7 +27,9 @@ def test_lora_on_smollm2_pads_apart_from_eos_and_counts_truncation(cache_dir, tm
         f"data={data}", f"out={out}", "model.device=cpu", "model.dtype=float32",
         "trainer=smoke", "trainer.max_steps=2", "max_length=30", "show_progress=false"]))
 
-    assert manifest["rows"]["truncated"] > 0 and manifest["rows"]["dropped"] == 0
+    # over_length=drop (the default): the long rows are left out before TRL could cut them
+    assert manifest["rows"]["dropped"] > 0 and manifest["rows"]["truncated"] == 0
+    assert manifest["rows"]["trained"] == len(rows) - manifest["rows"]["dropped"] > 0
     assert 0 < manifest["tokens"]["trained"] < manifest["tokens"]["total"]
     # SmolLM2 pads with <|im_end|>, its EOS: the run must pad with a different token
     tokenizer = load_tokenizer(ModelConfig(path=str(out)))
