@@ -42,8 +42,18 @@ def launch_or_run(cfg: Any) -> dict[str, Any] | None:
         raise UserError(f"unknown launcher {cfg.launcher!r}; choose one of {', '.join(LAUNCHERS)}")
     if cfg.launcher == "none" or is_launched():
         return run(cfg)
-    launch(cfg, list(hydra_cfg.overrides.task))
+    launch(cfg, [*build_hydra_flags(hydra_cfg), *hydra_cfg.overrides.task])
     return None
+
+
+def build_hydra_flags(hydra_cfg: Any) -> list[str]:
+    """``--config-dir`` / ``--config-name`` of a run composed from the user's own primary
+    config (``--config-name my_experiment``): the ranks must compose the same one."""
+    flags = [f"--config-dir={source.path}" for source in hydra_cfg.runtime.config_sources
+             if source.provider == "command-line"]
+    if hydra_cfg.job.config_name != "train":
+        flags.append(f"--config-name={hydra_cfg.job.config_name}")
+    return flags
 
 
 def is_launched() -> bool:

@@ -39,15 +39,17 @@ def chats(tmp_path_factory):
 
 
 def test_two_cpu_processes_train_one_run(chats, tmp_path, tiny_model_dir, cache_dir):
-    # ${now:} with microseconds differs between ranks that compose their own config: the
-    # launcher must fix it once, or two run directories appear
-    out = tmp_path / "runs" / "run-${now:%H%M%S%f}"
+    # a user's own experiment config, with ${now:} to the microsecond in its `out`: each rank
+    # composes the config itself, so unless the launcher fixes `out` once, two runs appear
+    (tmp_path / "exp.yaml").write_text(
+        "# test experiment\ndefaults: [train, _self_]\n"
+        f"out: {tmp_path}/runs/run-${{now:%H%M%S%f}}\n")
     env = {**os.environ, "LESSMORE_CACHE": str(cache_dir)}
     env.pop("OMP_NUM_THREADS", None)  # the launcher pins threads per process itself
     proc = subprocess.run(
-        [sys.executable, "-m", "training", f"data={chats}", f"out={out}", "model=tiny",
-         f"model.path={tiny_model_dir}", "trainer=smoke", "show_progress=false",
-         "launcher=accelerate", "accelerate_config=cpu_ddp"],
+        [sys.executable, "-m", "training", f"--config-dir={tmp_path}", "--config-name=exp",
+         f"data={chats}", "model=tiny", f"model.path={tiny_model_dir}", "trainer=smoke",
+         "show_progress=false", "launcher=accelerate", "accelerate_config=cpu_ddp"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     threads = max(1, len(os.sched_getaffinity(0)) // 2)  # cores / processes
