@@ -241,13 +241,24 @@ def test_qlora_is_refused_where_it_cannot_run(monkeypatch):
 
 @pytest.mark.skipif(not torch.cuda.is_available() or importlib.util.find_spec("bitsandbytes")
                     is None, reason="QLoRA needs a CUDA GPU and bitsandbytes")
-def test_qlora_trains_adapters_on_a_4bit_base(tiny_model_dir, tmp_path):
+def test_qlora_trains_adapters_on_a_4bit_base(tiny_model_dir, tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    import training.trainer
     from training.run import run
 
+    loaded = []
+    real_load = training.trainer.load_4bit_model
+    monkeypatch.setattr(training.trainer, "load_4bit_model",
+                        lambda *a: loaded.append(real_load(*a)) or loaded[-1])
     data = tmp_path / "chats.jsonl"
     data.write_text("".join(json.dumps({"messages": m}) + "\n" for m in CHATS * 4))
     manifest = run(compose_config("train", [
         f"data={data}", f"out={tmp_path / 'out'}", f"model.path={tiny_model_dir}",
         "model.name=tiny", "method=qlora", "trainer=smoke", "show_progress=false"]))
+    assert loaded and loaded[0][0].is_loaded_in_4bit
+    assert loaded[0][0].config.quantization_config.bnb_4bit_quant_type == "nf4"
     assert manifest["method"] == "qlora" and manifest["metrics"]["steps"] == 4
-    assert (tmp_path / "out" / "adapter_model.safetensors").is_file()
+    assert manifest["hyperparameters"]["learning_rate"] == 2e-4
+    adapter = load_file(tmp_path / "out" / "adapter_model.safetensors")
+    assert all(v.abs().sum() > 0 for k, v in adapter.items() if "lora_B" in k)
