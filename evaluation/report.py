@@ -171,10 +171,15 @@ def build_samples_table(entry: Entry, benchmark: str, limit: int) -> Table | Not
                 rows.append([str(s.get("id")), str(s.get("group")),
                              "…" + str(s.get("prompt", ""))[-SAMPLE_TEXT_CHARS:],
                              str(s.get("prediction")), " | ".join(map(str, s.get("references", []))),
-                             f"{s.get('score', 0):g}"])
+                             _format_score(s.get("score"))])
     return Table(f"Samples: {entry.label}, {benchmark}",
                  ["id", "group", "prompt (end)", "prediction", "references", "score"], rows,
                  numeric={5}, text={2, 3, 4})
+
+
+def _format_score(score: object) -> str:
+    # a sample with no score (a failed judgment) shows as such, never as a 0
+    return f"{score:g}" if isinstance(score, int | float) else "—"
 
 
 def _columns(models: list[Entry]) -> list[str]:
