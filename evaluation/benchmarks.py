@@ -22,10 +22,10 @@ from curation.core.chat import build_chat_qa_messages, build_qa_prompt, render_c
 from curation.core.config import UserError
 from curation.core.generation import DecodeSettings
 from curation.core.io import compute_file_fingerprint
-from curation.core.readers import read_records
+from curation.core.readers import iter_raw_rows, read_records
 
 from .metrics import compute_exact_match, extract_short_answer
-from .results import BenchmarkResult, build_metric
+from .results import BenchmarkResult, Metric, build_metric
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,11 @@ class ClosedBookQA(Benchmark):
     Exemplars come from ``exemplar_split``: the first ``k_shots`` of the item's own group in
     file order, topped up from other groups when the group has too few, so every prompt has the
     same number of shots and prompts of one group share a prefix.
+
+    An answer equal (normalised) to one of ``idk_answers`` is an abstention, not an error
+    (DESIGN §5): ``abstention_rate`` counts them, ``hallucination_rate`` is wrong answers among
+    the rest. When rows carry ``category_field`` (the SliCK category curation's probe assigned),
+    each metric is also reported split by it, as ``<metric>,category``.
     """
 
     data: str
@@ -69,6 +74,9 @@ class ClosedBookQA(Benchmark):
     max_new_tokens: int = 16
     stop: list[str] = field(default_factory=lambda: ["\n"])
     chat_template: bool = False  # render with the training chat template instead of Q:/A: text
+    # curation's select.idk_answer (what unknown: relabel_idk trains the model to say)
+    idk_answers: list[str] = field(default_factory=lambda: ["I don't know."])
+    category_field: str | None = "probe_category"
     limit: int | None = None  # first n eval items, for smoke runs
 
     def settings(self) -> dict[str, Any]:
@@ -84,10 +92,25 @@ class ClosedBookQA(Benchmark):
         generations = [outs[0] for outs in engine.generate(prompts, decode, desc=self.name)]
         rows = [self.score(item, prompt, text)
                 for item, prompt, text in zip(items, prompts, generations, strict=True)]
-        return BenchmarkResult(
-            name=self.name, metrics={f"{self.name}/exact_match": build_metric(rows)},
-            settings=self.settings(), data_fingerprint=compute_file_fingerprint(self.data),
-            samples=rows)
+        metrics = self.build_metrics(rows, "group", "")
+        if any(row["category"] is not None for row in rows):
+            metrics.update(self.build_metrics(rows, "category", ",category"))
+        return BenchmarkResult(name=self.name, metrics=metrics, settings=self.settings(),
+                               data_fingerprint=compute_file_fingerprint(self.data), samples=rows)
+
+    def build_metrics(self, rows: list[dict[str, Any]], by: str, suffix: str
+                      ) -> dict[str, Metric]:
+        """Exact match, abstention and hallucination rates, split by the ``by`` field."""
+        answered = [r for r in rows if not r["abstained"]]
+        return {
+            f"{self.name}/exact_match{suffix}": build_metric(
+                [{"group": r[by], "score": r["score"]} for r in rows]),
+            f"{self.name}/abstention_rate{suffix}": build_metric(
+                [{"group": r[by], "score": float(r["abstained"])} for r in rows],
+                higher_is_better=False),
+            f"{self.name}/hallucination_rate{suffix}": build_metric(
+                [{"group": r[by], "score": 1.0 - r["score"]} for r in answered],
+                higher_is_better=False)}
 
     def load_data(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(eval items, exemplar pool) from the data file, split by the ``split`` field."""
@@ -97,7 +120,9 @@ class ClosedBookQA(Benchmark):
         for bad in read.rejections:
             log.warning("%s: skipped %s:%d (%s: %s)", self.name, bad.file, bad.line,
                         bad.field, bad.reason)
-        items = [r for r in read.records if r["split"] == self.eval_split]
+        categories = self._read_categories()
+        items = [{**r, "category": categories.get(r["origin"])} for r in read.records
+                 if r["split"] == self.eval_split]
         exemplars = [r for r in read.records if r["split"] == self.exemplar_split]
         if self.limit is not None:
             items = items[:self.limit]
@@ -107,6 +132,15 @@ class ClosedBookQA(Benchmark):
             raise UserError(f"{self.name}: k_shots={self.k_shots} but {self.data} has only "
                             f"{len(exemplars)} rows with split {self.exemplar_split!r}")
         return items, exemplars
+
+    def _read_categories(self) -> dict[str, str]:
+        """``category_field`` of every row that has one, keyed by ``file:line`` (the records'
+        ``origin``), since the record schema keeps only the QA fields."""
+        if not self.category_field:
+            return {}
+        return {f"{raw.file}:{raw.line}": str(raw.value[self.category_field])
+                for raw in iter_raw_rows(self.data)
+                if isinstance(raw.value, dict) and raw.value.get(self.category_field) is not None}
 
     def build_prompt(self, item: Mapping[str, Any], pool: list[dict[str, Any]],
                      tokenizer: Any) -> str:
@@ -126,10 +160,11 @@ class ClosedBookQA(Benchmark):
     def score(self, item: Mapping[str, Any], prompt: str, generation: str) -> dict[str, Any]:
         """One ``samples.jsonl`` row; the raw generation is kept so extraction can be audited."""
         prediction = extract_short_answer(generation)
-        return {"id": item["id"], "group": item["group"], "prompt": prompt,
-                "generation": generation, "prediction": prediction,
+        return {"id": item["id"], "group": item["group"], "category": item.get("category"),
+                "prompt": prompt, "generation": generation, "prediction": prediction,
                 "references": list(item["answers"]),
-                "score": compute_exact_match(prediction, item["answers"])}
+                "score": compute_exact_match(prediction, item["answers"]),
+                "abstained": compute_exact_match(prediction, self.idk_answers) == 1.0}
 
 
 def build_benchmarks(benchmarks: Mapping[str, Any], *, limit: int | None = None
@@ -153,7 +188,7 @@ def build_benchmarks(benchmarks: Mapping[str, Any], *, limit: int | None = None
                             f"got {target!r}")
         try:
             typed = OmegaConf.merge(OmegaConf.structured(cls), spec)
-            benchmark = cls(**OmegaConf.to_container(typed, throw_on_missing=True))
+            benchmark = OmegaConf.to_object(typed)  # nested dataclasses (filters) built too
         except OmegaConfBaseException as e:
             where = f".{e.full_key}" if getattr(e, "full_key", None) else ""
             raise UserError(f"suite benchmark {key}{where}: {str(e).splitlines()[0]}") from None

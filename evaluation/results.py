@@ -85,10 +85,12 @@ class Results:
 
 
 def build_metric(rows: list[dict[str, Any]], *, higher_is_better: bool = True) -> Metric:
-    """The mean ``score`` of sample rows, overall and per ``group`` (groups sorted by name)."""
+    """The mean ``score`` of sample rows, overall and per ``group`` (groups sorted by name;
+    rows whose group is None or absent count overall only)."""
     groups: dict[str, list[float]] = {}
     for row in rows:
-        groups.setdefault(str(row["group"]), []).append(row["score"])
+        if row.get("group") is not None:
+            groups.setdefault(str(row["group"]), []).append(row["score"])
     by_group = {g: GroupScore(_mean(s), len(s)) for g, s in sorted(groups.items())}
     return Metric(_mean([row["score"] for row in rows]), len(rows), higher_is_better, by_group)
 

@@ -23,8 +23,8 @@ def test_stub_engine_gives_the_expected_exact_match(qa_file, scripted_engine):
         "author": (pytest.approx(1 / 3), 3), "capital": (pytest.approx(2 / 3), 3)}
     assert [r["id"] for r in result.samples] == ["q2", "q3", "q4", "q7", "q8", "q9"]  # no pool row
     first = result.samples[0]
-    assert set(first) == {"id", "group", "prompt", "generation", "prediction", "references",
-                          "score"}
+    assert set(first) == {"id", "group", "category", "prompt", "generation", "prediction",
+                          "references", "score", "abstained"}
     assert first["prediction"] == "Tokyo" and first["references"] == ["Tokyo"]
     assert result.settings["chat_template"] is False and result.settings["stop"] == ["\n"]
     assert result.data_fingerprint.startswith("sha256:")
@@ -105,3 +105,65 @@ def test_missing_split_or_file_is_a_user_error(qa_file, scripted_engine):
         ClosedBookQA(data=str(qa_file), k_shots=9).evaluate(scripted_engine({}))
     with pytest.raises(UserError, match="not found"):
         ClosedBookQA(data=str(qa_file) + ".missing").evaluate(scripted_engine({}))
+
+
+CATEGORY_FACTS = [  # (group, split, question, answers, SliCK category from probing)
+    ("capital", "exemplar", "What is the capital of France?", ["Paris"], None),
+    ("capital", "exemplar", "What is the capital of Italy?", ["Rome"], None),
+    ("capital", "heldout", "What is the capital of Japan?", ["Tokyo"], "HighlyKnown"),
+    ("capital", "heldout", "What is the capital of Spain?", ["Madrid"], "HighlyKnown"),
+    ("capital", "heldout", "What is the capital of Germany?", ["Berlin"], "Unknown"),
+    ("author", "exemplar", "Who wrote Emma?", ["Jane Austen"], None),
+    ("author", "exemplar", "Who wrote Hamlet?", ["William Shakespeare"], None),
+    ("author", "heldout", "Who wrote Dracula?", ["Bram Stoker", "Stoker"], "Unknown"),
+    ("author", "heldout", "Who wrote The Raven?", ["Edgar Allan Poe", "Poe"], "MaybeKnown"),
+    ("author", "heldout", "Who wrote Beloved?", ["Toni Morrison"], "Unknown"),
+]
+
+
+def test_abstention_and_hallucination_rates_by_group_and_category(tmp_path, scripted_engine):
+    import json
+
+    with open(tmp_path / "qa.jsonl", "w", encoding="utf-8") as f:
+        for i, (group, split, question, answers, category) in enumerate(CATEGORY_FACTS):
+            row = {"id": f"q{i}", "question": question, "answers": answers, "group": group,
+                   "split": split, "probe_category": category}
+            f.write(json.dumps(row) + "\n")
+    engine = scripted_engine({                       # unscripted questions: "I don't know"
+        "What is the capital of Japan?": "Tokyo",    # right
+        "What is the capital of Spain?": "Lisbon",   # wrong: a hallucination
+        "Who wrote Dracula?": "I don't know.",       # abstains (so does Germany)
+        "Who wrote The Raven?": "Poe", "Who wrote Beloved?": "Toni Morrison"})
+    metrics = ClosedBookQA(data=str(tmp_path / "qa.jsonl"), k_shots=2).evaluate(engine).metrics
+
+    def values(key):
+        m = metrics[f"closed_book_qa/{key}"]
+        return (round(m.value, 4), m.n, m.higher_is_better,
+                {g: (round(s.value, 4), s.n) for g, s in m.by_group.items()})
+
+    assert values("exact_match") == (0.5, 6, True, {"author": (0.6667, 3), "capital": (0.3333, 3)})
+    assert values("abstention_rate") == (0.3333, 6, False,
+                                         {"author": (0.3333, 3), "capital": (0.3333, 3)})
+    # wrong answers among the 4 non-abstentions: only Lisbon
+    assert values("hallucination_rate") == (0.25, 4, False,
+                                            {"author": (0.0, 2), "capital": (0.5, 2)})
+    assert values("hallucination_rate,category")[3] == {
+        "HighlyKnown": (0.5, 2), "MaybeKnown": (0.0, 1), "Unknown": (0.0, 1)}
+    assert values("abstention_rate,category")[3] == {
+        "HighlyKnown": (0.0, 2), "MaybeKnown": (0.0, 1), "Unknown": (0.6667, 3)}
+    assert values("exact_match,category")[:2] == (0.5, 6)
+
+
+def test_no_category_split_without_a_category_column(qa_file, scripted_engine):
+    result = ClosedBookQA(data=str(qa_file), k_shots=2).evaluate(scripted_engine({}))
+    assert sorted(result.metrics) == ["closed_book_qa/abstention_rate",
+                                      "closed_book_qa/exact_match",
+                                      "closed_book_qa/hallucination_rate"]
+    assert result.metrics["closed_book_qa/abstention_rate"].value == 1.0
+    assert result.metrics["closed_book_qa/hallucination_rate"].n == 0
+
+
+def test_idk_answer_is_the_one_curation_relabels_with():
+    from curation.selectors import SelectConfig
+
+    assert ClosedBookQA(data="x").idk_answers == [SelectConfig().idk_answer]
