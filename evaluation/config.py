@@ -33,6 +33,7 @@ class EvalConfig:
     batch_size: int = 16  # sequences decoded at once; scores do not depend on it
     show_progress: bool = True
     limit: int | None = None  # first n items of every benchmark, for smoke runs
+    cache_dir: str | None = None  # generations per (model, request, settings); None: no cache
 
 
 @dataclass

@@ -23,6 +23,7 @@ from curation.core.io import collect_versions, redact_secrets, write_json, write
 from curation.core.models import ModelConfig
 
 from .benchmarks import Benchmark, build_benchmarks
+from .caching import CachedEngine, open_cache
 from .config import EvalConfig
 from .results import RESULTS_NAME, SAMPLES_DIR, ModelInfo, Results
 
@@ -45,8 +46,15 @@ def run(cfg: EvalConfig) -> dict[str, dict[str, Any]]:
     for info, target_cfg in targets:
         log.info("evaluating %s (%s: %s)", info.name, info.role, info.path)
         engine = load_engine(target_cfg, cfg.batch_size, cfg.show_progress)
-        doc = evaluate_model(engine, benchmarks, info, suite=cfg.suite.name, config=config,
-                             out_dir=out / info.role, data=data)
+        if cfg.cache_dir:  # a killed run resumes; another suite on the same prompts is free
+            engine = CachedEngine(engine, open_cache(cfg.cache_dir, target_cfg, engine))
+        try:
+            doc = evaluate_model(engine, benchmarks, info, suite=cfg.suite.name, config=config,
+                                 out_dir=out / info.role, data=data)
+        finally:
+            if isinstance(engine, CachedEngine):
+                log.info("generation cache: %s", engine.cache.stats)
+                engine.close()
         del engine
         gc.collect()  # one model in memory at a time
         results[info.role] = doc
