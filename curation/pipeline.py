@@ -51,7 +51,7 @@ def build_commands(cfg: Any) -> list[tuple[str, list[str]]]:
     m = cfg.model
     # the model group option by name, then each field, so model.path=… etc. reach every stage
     model = [f"model={m.name}", f"model.dtype={m.dtype}", f"model.device={m.device}",
-             f"model.trust_remote_code={m.trust_remote_code}"]
+             f"model.trust_remote_code={m.trust_remote_code}", f"model.backend={m.backend}"]
     base = [*model, f"model.path={m.path}"] + ([f"model.revision={m.revision}"]
                                                 if m.revision else [])
     return [
