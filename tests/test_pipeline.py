@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,24 +20,22 @@ def lessmore(*args, env=None, timeout=300):
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory, cache_dir):
     out = tmp_path_factory.mktemp("pipeline") / "demo"
-    start = time.perf_counter()
     proc = lessmore("pipeline", f"out={out}", "model=tiny", "budget=40",
                     "train=['trainer=smoke']", env={"LESSMORE_CACHE": str(cache_dir)})
-    return proc, out, time.perf_counter() - start
+    return proc, out
 
 
 def test_tiny_pipeline_runs_end_to_end(pipeline_run):
-    proc, out, seconds = pipeline_run
+    proc, out = pipeline_run
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"report written to {out.resolve() / 'report' / 'report.html'}" in proc.stdout
-    assert seconds < 60, f"tiny pipeline took {seconds:.0f} s"
     for rel in ("config.yaml", "curated/manifest.json", "curated/dataset", "run/manifest.json",
                 "results/config.yaml", "report/report.md", "report/report.html"):
         assert (out / rel).exists(), rel
 
 
 def test_pipeline_stages_connect(pipeline_run):
-    _, out, _ = pipeline_run
+    _, out = pipeline_run
     curated = json.loads((out / "curated/manifest.json").read_text())
     c = curated["counts"]
     assert c["rows_in"] == c["kept"] + c["filtered"] + c["rejected"] and c["kept"] == 40
