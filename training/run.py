@@ -19,10 +19,10 @@ from .artifacts import (
     compute_train_metrics,
     save_weights,
     write_manifest,
-    write_model_card,
     write_run_outputs,
 )
 from .callbacks import build_callbacks
+from .card import write_model_card
 from .checks import run_dry_run, run_preflight_checks
 from .config import check_config
 from .data import apply_over_length, count_trained_tokens, load_train_dataset
