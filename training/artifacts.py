@@ -22,6 +22,7 @@ from curation.core.models import ModelConfig, load_model
 
 from .callbacks import CURVE_KEY, CategoryAccuracyCallback, read_curves
 from .card import CARD_NAME
+from .config import ADAPTER_METHODS
 from .launch import gather_state_dict
 from .plots import write_plots
 
@@ -129,9 +130,9 @@ def save_merged(trainer: Any, tokenizer: Any, out: Path) -> str | None:
 
 def build_hyperparameters(cfg: Any, args: Any) -> dict[str, Any]:
     """The ``trainer`` group as run (the method's learning rate and the precision resolved) and,
-    for LoRA, the adapter's arguments as ``lora.*``."""
+    for LoRA and QLoRA, the adapter's arguments as ``lora.*``."""
     hyper = {**to_container(cfg.trainer), "learning_rate": args.learning_rate, "bf16": args.bf16}
-    if cfg.method == "lora":
+    if cfg.method in ADAPTER_METHODS:
         hyper.update({f"lora.{k}": v for k, v in to_container(cfg.lora).items()})
     return redact_secrets(hyper)  # a hub_token passed as a trainer argument stays out of files
 

@@ -10,7 +10,13 @@ from typing import Any
 
 from curation.core.io import write_text
 
+from .config import ADAPTER_METHODS
+
 CARD_NAME = "README.md"  # the model card here; a curated set's data card has the same name
+METHOD_NAMES = {"lora": "LoRA adapter",
+                "qlora": "QLoRA adapter (trained on the base quantised to 4-bit NF4; it loads "
+                         "on the unquantised base)",
+                "full": "full fine-tuning"}
 
 
 def write_model_card(out: Path, manifest: dict[str, Any]) -> None:
@@ -18,22 +24,19 @@ def write_model_card(out: Path, manifest: dict[str, Any]) -> None:
 
 
 def build_model_card(m: dict[str, Any], out: Path | None = None) -> str:
-    lora = m["method"] == "lora"
-    hub_id = m["base_model"]["path"] if not Path(m["base_model_path"]).exists() else None
-    front = ["---", f"library_name: {'peft' if lora else 'transformers'}",
-             "pipeline_tag: text-generation", "tags: [lessmore, trl, sft"
-             + (", lora]" if lora else "]")] + ([f"base_model: {hub_id}"] if hub_id else [])
+    """The card's markdown; ``out`` (the run directory) makes the data card link relative."""
     tokens, rows, metrics = m["tokens"], m["rows"], m["metrics"]
     share = tokens["trained"] / tokens["total"] if tokens["total"] else 0.0
     hyper = "\n".join(f"| `{k}` | `{v}` |" for k, v in sorted(m["hyperparameters"].items()))
     return "\n".join([
-        *front, "---", "",
+        *_front_matter(m), "",
         f"# {m['base_model']['name']} fine-tuned with lessmore ({m['method']})", "",
         f"- **Base model**: `{m['base_model']['path']}` (loaded from `{m['base_model_path']}`)",
         f"- **Data**: `{m['data']['path']}` ({m['data']['fingerprint'] or 'hub dataset'})"
         + _data_card_link(m, out),
-        f"- **Method**: {'LoRA adapter' if lora else 'full fine-tuning'}, loss on assistant "
-        "turns only (content and `<|im_end|>`), ChatML training template",
+        f"- **Method**: {METHOD_NAMES[m['method']]}, loss on assistant turns only (content and "
+        "`<|im_end|>`), ChatML training template",
+        *_launch_line(m.get("launch")),
         f"- **Rows**: {rows['trained']} trained, {rows['truncated']} truncated to "
         f"{m['max_length']} tokens, {rows['dropped']} dropped, {m['data']['rows_rejected']} "
         "rejected as invalid",
@@ -45,6 +48,31 @@ def build_model_card(m: dict[str, Any], out: Path | None = None) -> str:
         "", "## Hyper-parameters", "", "| name | value |", "|---|---|", hyper, "",
         "Reload with `curation.core.models.load_model(ModelConfig(path=RUN_DIR))`; the full "
         "record is in `manifest.json` and `config.yaml`.", ""])
+
+
+def _front_matter(m: dict[str, Any]) -> list[str]:
+    """Hub metadata: an adapter is a peft library model; the base model only when a hub id."""
+    adapter = m["method"] in ADAPTER_METHODS
+    tags = ["lessmore", "trl", "sft", *(["lora"] if adapter else []),
+            *(["qlora"] if m["method"] == "qlora" else [])]
+    hub_id = m["base_model"]["path"] if not Path(m["base_model_path"]).exists() else None
+    return ["---", f"library_name: {'peft' if adapter else 'transformers'}",
+            "pipeline_tag: text-generation", f"tags: [{', '.join(tags)}]",
+            *([f"base_model: {hub_id}"] if hub_id else []), "---"]
+
+
+def _launch_line(launch: dict[str, Any] | None) -> list[str]:
+    """How many processes trained, under which launcher, and the global batch they made."""
+    if not launch:
+        return []
+    n = launch["world_size"]
+    how = "no launcher" if launch["launcher"] == "none" else f"launched by {launch['launcher']}"
+    if launch.get("accelerate_config"):
+        how += f", accelerate config `{launch['accelerate_config']}`"
+    return [f"- **Launch**: {n} process{'es' if n > 1 else ''}, {how} "
+            f"({launch['distributed_type']}); global batch {launch['global_batch_size']} (per "
+            f"device {launch['per_device_batch_size']} x accumulation "
+            f"{launch['gradient_accumulation_steps']} x processes {n})"]
 
 
 def _data_card_link(m: dict[str, Any], out: Path | None) -> str:

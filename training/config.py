@@ -14,6 +14,7 @@ from curation.core.config import UserError, register_schema
 from curation.core.models import ModelConfig
 
 METHODS = ("lora", "qlora", "full")
+ADAPTER_METHODS = ("lora", "qlora")  # train (and save) a LoRA adapter; `full` moves every weight
 # `trainer.learning_rate: null` means the method's default: LoRA adapters start at zero and
 # move slowly (QLoRA trains the same adapters on a 4-bit base); full fine-tuning moves every
 # weight and needs a 10x smaller step.

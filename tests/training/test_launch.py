@@ -63,6 +63,9 @@ def test_two_cpu_processes_train_one_run(chats, tmp_path, tiny_model_dir, cache_
                       "distributed_type": "MULTI_CPU", "world_size": 2,
                       "per_device_batch_size": 4, "gradient_accumulation_steps": 1,
                       "global_batch_size": 8}
+    assert ("- **Launch**: 2 processes, launched by accelerate, accelerate config `cpu_ddp` "
+            "(MULTI_CPU); global batch 8 (per device 4 x accumulation 1 x processes 2)"
+            ) in (runs[0] / "README.md").read_text()
     model, _ = load_model(ModelConfig(path=str(runs[0]), device="cpu"))
     assert type(model).__name__ == "LlamaForCausalLM"
 

@@ -14,7 +14,8 @@ from safetensors.torch import load_file
 
 from curation.core.config import UserError, compose_config
 from curation.core.models import ModelConfig, is_adapter_dir, load_model
-from training.artifacts import save_merged
+from training.artifacts import build_hyperparameters, save_merged
+from training.card import build_model_card
 from training.plots import write_plots
 from training.run import run
 from training.trainer import build_sft_config, build_trainer, load_model_for_training
@@ -107,6 +108,21 @@ def test_model_card_links_the_data_card_and_shows_results(merged_run, curated):
     for plot in ("plots/loss.png", "plots/category_accuracy.png"):
         assert f"]({plot})" in card and (out / plot).is_file()
     assert "`merged/`" in card
+
+
+def test_qlora_runs_are_described_as_adapters(merged_run):
+    """QLoRA trains the same LoRA adapter (on a 4-bit base): the card and the manifest's
+    hyper-parameters say so, as for LoRA; only full fine-tuning has no ``lora.*``."""
+    _, manifest = merged_run
+    card = build_model_card({**manifest, "method": "qlora"})
+    assert "library_name: peft" in card and "tags: [lessmore, trl, sft, lora, qlora]" in card
+    assert "- **Method**: QLoRA adapter" in card and "full fine-tuning" not in card
+    args = SimpleNamespace(learning_rate=2e-4, bf16=True)
+    for method, has_lora in (("qlora", True), ("lora", True), ("full", False)):
+        cfg = compose_config("train", ["data=d", "out=o", f"method={method}", "lora.r=8"])
+        hyper = build_hyperparameters(cfg, args)
+        assert (hyper.get("lora.r"), "lora.target_modules" in hyper) == (
+            (8, True) if has_lora else (None, False)), method
 
 
 def test_secrets_stay_out_of_the_run_directory(tiny_model_dir, curated, tmp_path, monkeypatch):

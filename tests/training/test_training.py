@@ -99,7 +99,11 @@ def test_lora_run_directory(lora_run, tiny_model_dir):
     assert manifest["metrics"]["steps"] == 4 and manifest["metrics"]["final_loss"] > 0
     adapter_cfg = json.loads((out / "adapter_config.json").read_text())
     assert adapter_cfg["base_model_name_or_path"] == str(tiny_model_dir)
-    assert "lora" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert "tags: [lessmore, trl, sft, lora]" in card and "- **Method**: LoRA adapter" in card
+    assert manifest["launch"]["world_size"] == 1
+    assert ("- **Launch**: 1 process, no launcher (NO); global batch 4 (per device 4 x "
+            "accumulation 1 x processes 1)") in card
     # the run directory loads as base + adapter, with the training template and a distinct pad
     model, tokenizer = load_model(ModelConfig(path=str(out), device="cpu"))
     assert type(model).__name__ == "LlamaForCausalLM"
@@ -116,6 +120,8 @@ def test_full_run_changes_the_weights(full_run, tiny_model_dir):
     assert not all(torch.equal(base[k], tuned[k]) for k in base)
     assert manifest["method"] == "full" and manifest["hyperparameters"]["learning_rate"] == 2e-5
     assert not any(k.startswith("lora.") for k in manifest["hyperparameters"])
+    card = (out / "README.md").read_text()
+    assert "library_name: transformers" in card and "- **Method**: full fine-tuning" in card
     model, _ = load_model(ModelConfig(path=str(out), device="cpu"))
     assert model.config.pad_token_id != model.config.eos_token_id
 
