@@ -8,8 +8,6 @@ one user turn with lessmore's training template (``curation.core.chat``), or pas
 
 from __future__ import annotations
 
-import logging
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +16,7 @@ from curation.core.config import UserError
 from curation.core.generation import DecodeSettings
 from curation.core.io import read_jsonl
 
-log = logging.getLogger(__name__)
-
 REFERENCE_FIELDS = ("id", "prompt", "response")
-
-# engine -> {(prompt, max_new_tokens, stops): text}. Greedy text is a function of the engine and
-# those settings alone, so the style and judge benchmarks share one generation of the same
-# prompts; keyed weakly, so it is freed with the engine (one model in memory at a time).
-_GREEDY_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple, str]] = weakref.WeakKeyDictionary()
 
 
 def prompt_format(chat_template: bool) -> str:
@@ -43,19 +34,11 @@ def build_instruction_prompt(tokenizer: Any, instruction: str, chat_template: bo
 
 def generate_responses(engine: Any, prompts: list[str], *, max_new_tokens: int,
                        stop: list[str], desc: str) -> list[str]:
-    """Greedy completions of ``prompts``, generated once per engine and settings."""
-    try:
-        cache = _GREEDY_CACHE.setdefault(engine, {})
-    except TypeError:  # an engine that cannot be weakly referenced: no sharing
-        cache = {}
-    keys = [(p, max_new_tokens, tuple(stop)) for p in prompts]
-    missing = sorted({k[0] for k in keys if k not in cache})
-    if missing:
-        decode = DecodeSettings(max_new_tokens=max_new_tokens, stop=list(stop), do_sample=False)
-        outs = engine.generate(missing, decode, desc=desc)
-        cache.update({(p, max_new_tokens, tuple(stop)): o[0]
-                      for p, o in zip(missing, outs, strict=True)})
-    return [cache[k] for k in keys]
+    """One greedy completion per prompt. The style and judge benchmarks ask for the same
+    prompts with the same settings; the evaluation's generation cache (``cache_dir``) answers
+    the second from the first."""
+    decode = DecodeSettings(max_new_tokens=max_new_tokens, stop=list(stop), do_sample=False)
+    return [outs[0] for outs in engine.generate(prompts, decode, desc=desc)]
 
 
 def load_reference(path: str, *, name: str, limit: int | None = None) -> list[dict[str, Any]]:

@@ -235,6 +235,20 @@ def test_hub_rows_with_null_kwargs_load(tmp_path):
     assert fingerprint.startswith("sha256:")
 
 
+def test_an_arrow_dataset_shaped_like_the_hub_set_loads(tmp_path):
+    # google/IFEval comes through `datasets`: one struct type for every kwargs dict, so each
+    # carries every key of every instruction type, unused ones null
+    import datasets
+
+    rows = [{"key": 1, "prompt": "p", "instruction_id_list": ["startend:end_checker"],
+             "kwargs": [{"end_phrase": "Bye."}]},
+            {"key": 2, "prompt": "q", "instruction_id_list": ["keywords:existence"],
+             "kwargs": [{"keywords": ["tea"]}]}]
+    datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "hub"))
+    items, _ = IFEval(data=str(tmp_path / "hub")).load_data()
+    assert [i["kwargs"] for i in items] == [[{"end_phrase": "Bye."}], [{"keywords": ["tea"]}]]
+
+
 @pytest.mark.parametrize(("instruction", "kwargs", "message"), [
     ("no:such_type", {}, "unknown instruction type"),
     ("punctuation:no_comma", {"letter": "a"}, "unexpected keyword"),

@@ -101,18 +101,6 @@ def test_constant_lengths_leave_the_correlation_out(tmp_path):
     assert "style/mean_words" in result.metrics
 
 
-def test_same_prompts_and_settings_are_generated_once_per_engine(tmp_path):
-    data = str(write_reference(tmp_path / "ref.jsonl", ROWS))
-    engine = ResponseEngine({})
-    StyleStats(data=data, chat_template=False).evaluate(engine)
-    StyleStats(data=data, chat_template=False, name="again").evaluate(engine)
-    assert len(engine.calls) == 1
-    StyleStats(data=data, chat_template=False, max_new_tokens=9).evaluate(engine)
-    assert len(engine.calls) == 2
-    StyleStats(data=data, chat_template=False).evaluate(ResponseEngine({}))  # another model
-    assert len(engine.calls) == 2
-
-
 @pytest.mark.parametrize(("rows", "message"), [
     ([{"id": "a", "prompt": "p"}], "lacks"), ([ROWS[0], ROWS[0]], "duplicate ids")])
 def test_bad_reference_files_fail_at_load(tmp_path, rows, message):
