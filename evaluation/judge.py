@@ -123,6 +123,10 @@ class PairwiseJudge(Benchmark):
         if self.judge_backend == "endpoint" and key_env and not os.environ.get(key_env):
             raise UserError(f"{self.name}: environment variable {key_env} (judge_api_key_env) "
                             f"is not set")
+        try:  # a stray brace or an unknown field would otherwise fail after generation
+            self.judge_prompt("", "", "")
+        except (KeyError, IndexError, ValueError) as e:
+            raise UserError(f"{self.name}: template: {type(e).__name__} {e}") from None
         if "{response_a}" not in self.template or "{response_b}" not in self.template:
             raise UserError(f"{self.name}: template needs {{response_a}} and {{response_b}}")
 

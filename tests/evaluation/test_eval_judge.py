@@ -200,7 +200,7 @@ def test_api_key_is_sent_but_never_written_or_logged(tmp_path, judge_server, mon
     assert SECRET not in caplog.text and SECRET not in repr(bench)
 
 
-def test_a_missing_key_or_url_fails_before_any_model(tmp_path, monkeypatch):
+def test_config_errors_fail_before_any_model(tmp_path, monkeypatch):
     monkeypatch.delenv("LESSMORE_TEST_JUDGE_KEY", raising=False)
     data = write_reference(tmp_path / "ref.jsonl", ["ref0"])
     with pytest.raises(UserError, match="LESSMORE_TEST_JUDGE_KEY"):
@@ -210,6 +210,10 @@ def test_a_missing_key_or_url_fails_before_any_model(tmp_path, monkeypatch):
         endpoint_judge(data, None).load_data()
     with pytest.raises(UserError, match="local or endpoint"):
         PairwiseJudge(data=data, judge_backend="oracle").load_data()
+    with pytest.raises(UserError, match="response_b"):
+        PairwiseJudge(data=data, template="{instruction} {response_a}").load_data()
+    with pytest.raises(UserError, match="KeyError"):
+        PairwiseJudge(data=data, template='{response_a} {response_b} {"json": 1}').load_data()
 
 
 def test_length_controlled_win_rate_discounts_a_length_biased_judge(tmp_path, judge_server):
