@@ -60,6 +60,7 @@ class TrainConfig:
     seed: int = 0
     max_length: int = 1024  # tokens under the training template; longer rows: see over_length
     over_length: str = "drop"  # drop | truncate (to whole turns) | error; before TRL sees them
+    chat_template: str = "chatml"  # chatml (lessmore's, trains <|im_end|>) | model | FILE.jinja
     dry_run: bool = False  # show rows as trained and the pre-flight checks, then exit
     dry_run_rows: int = 3  # rows the dry run shows
     show_progress: bool = True

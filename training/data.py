@@ -56,7 +56,8 @@ def apply_over_length(dataset: Any, tokenizer: Any, max_length: int, policy: str
     from datasets import Dataset
 
     conversations = list(dataset["messages"])
-    lengths = [compute_token_lengths(tokenizer, m)[0] for m in conversations]
+    lengths = [compute_token_lengths(tokenizer, m, tokenizer.chat_template)[0]
+               for m in conversations]
     over = [i for i, n in enumerate(lengths) if n > max_length]
     if not over:
         return dataset, {"truncated": 0, "dropped": 0}
@@ -87,7 +88,7 @@ def fit_whole_turns(messages: list[dict[str, str]], tokenizer: Any, max_length: 
     for end in range(len(messages), 0, -1):
         prefix = messages[:end]
         if (prefix[-1]["role"] == "assistant"
-                and compute_token_lengths(tokenizer, prefix)[0] <= max_length):
+                and compute_token_lengths(tokenizer, prefix, tokenizer.chat_template)[0] <= max_length):
             return prefix
     return None
 

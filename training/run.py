@@ -53,7 +53,7 @@ def run(cfg: Any) -> dict[str, Any]:
     dataset, dev_dataset = split_dev_dataset(cfg, dataset)  # early_stopping.dev_*
     model_cfg = ModelConfig(**to_container(cfg.model))
     base_path = resolve_model_path(model_cfg.path)
-    model, tokenizer = load_model_for_training(model_cfg, cfg.method, base_path)
+    model, tokenizer = load_model_for_training(model_cfg, cfg.method, base_path, cfg.chat_template)
 
     dataset, cut = apply_over_length(dataset, tokenizer, cfg.max_length, cfg.over_length)
     trainer = build_trainer(model, tokenizer, dataset, args, peft_config, eval_dataset=dev_dataset,

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from curation.core.chat import CHATML_TRAINING_TEMPLATE, END_OF_TURN
+from curation.core.chat import END_OF_TURN
 from curation.core.config import UserError, to_container
 from curation.core.models import (
     ModelConfig,
@@ -25,6 +25,7 @@ from curation.core.models import (
 from .checks import explain_mask_refusal
 from .config import resolve_learning_rate
 from .data import load_train_dataset
+from .templates import resolve_chat_template
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,10 @@ PAD_CANDIDATES = ("<|endoftext|>", "<|pad|>", "<pad>")
 ADDED_PAD_TOKEN = "<|pad|>"
 
 
-def load_model_for_training(model_cfg: ModelConfig, method: str, base_path: str
-                            ) -> tuple[Any, Any]:
-    """(model, tokenizer) with lessmore's training template and a pad token distinct from EOS.
+def load_model_for_training(model_cfg: ModelConfig, method: str, base_path: str,
+                            chat_template: str = "chatml") -> tuple[Any, Any]:
+    """(model, tokenizer) with the training template (``chat_template``: chatml, model, or a
+    .jinja path; see ``training/templates.py``) and a pad token distinct from EOS.
 
     ``dtype: auto`` trains full fine-tuning in float32 (the optimizer's updates vanish in bf16
     weights) and LoRA on the device's inference dtype (frozen base; adapters stay float32).
@@ -49,7 +51,7 @@ def load_model_for_training(model_cfg: ModelConfig, method: str, base_path: str
         model, tokenizer = load_4bit_model(model_cfg, base_path)
     else:
         model, tokenizer = load_model(model_cfg, merge_adapter=True)
-    tokenizer.chat_template = CHATML_TRAINING_TEMPLATE
+    tokenizer.chat_template = resolve_chat_template(chat_template, tokenizer)
     if END_OF_TURN not in tokenizer.get_vocab():
         raise UserError(f"the tokenizer of {model_cfg.path!r} has no {END_OF_TURN} token; "
                         "lessmore trains the ChatML format and needs its special tokens")

@@ -60,9 +60,11 @@ def render_chat(tokenizer: Any, messages: list[dict[str, str]], *,
                                          add_generation_prompt=add_generation_prompt)
 
 
-def compute_token_lengths(tokenizer: Any, messages: list[dict[str, str]]) -> tuple[int, int]:
-    """(total tokens, assistant tokens) of a conversation under the training template."""
-    out = tokenizer.apply_chat_template(messages, chat_template=CHATML_TRAINING_TEMPLATE,
+def compute_token_lengths(tokenizer: Any, messages: list[dict[str, str]],
+                          template: str | None = None) -> tuple[int, int]:
+    """(total tokens, assistant tokens) of a conversation under the training template (or the
+    ``template`` a training run chose)."""
+    out = tokenizer.apply_chat_template(messages, chat_template=template or CHATML_TRAINING_TEMPLATE,
                                         tokenize=True, return_dict=True,
                                         return_assistant_tokens_mask=True)
     mask = out["assistant_masks"]

@@ -59,12 +59,13 @@ def test_dry_run_shows_rows_counts_and_checks_and_trains_nothing(tiny_model_dir,
     assert set(result["checks"]) >= {"end of turn trained", "pad is not eos"}
 
 
-def test_dry_run_fails_on_a_failing_check_and_shows_why(tiny_model_dir, data, tmp_path,
-                                                        monkeypatch):
-    monkeypatch.setattr("training.trainer.CHATML_TRAINING_TEMPLATE", EOS_OUTSIDE)
+def test_dry_run_fails_on_a_failing_check_and_shows_why(tiny_model_dir, data, tmp_path):
+    template = tmp_path / "eos_outside.jinja"  # a chat_template choice, as a user would give it
+    template.write_text(EOS_OUTSIDE)
     out = tmp_path / "out"
     with pytest.raises(UserError, match=r"1 pre-flight check\(s\) failed \(end of turn trained\)"):
-        run(compose_config("train", _overrides(tiny_model_dir, data, out)))
+        run(compose_config("train", _overrides(tiny_model_dir, data, out,
+                                               f"chat_template={template}")))
     written = (out / "dry_run.txt").read_text()
     assert "[[The capital is city 0.]]<|im_end|>" in written  # the rows show the untrained EOS
     assert "FAIL  end of turn trained: training row 0 does not train the <|im_end|>" in written
