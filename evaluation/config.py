@@ -44,6 +44,9 @@ class ReportConfig:
     out: str = MISSING
     title: str = "lessmore evaluation report"
     samples_per_model: int = 5  # sample rows shown per model and benchmark
+    bootstrap_samples: int = 1000  # paired resamples of items per delta interval
+    bootstrap_seed: int = 0
+    confidence: float = 0.95  # of the delta intervals
 
 
 register_schema("evaluate_schema", EvalConfig)

@@ -1,10 +1,12 @@
-"""The report: pairing tuned with base, deltas, escaping of untrusted text, atomic outputs."""
+"""The report: pairing tuned with base, deltas, escaping of untrusted text (results, sample
+rows, model and group names, data cards), atomic outputs."""
 
 import pytest
 
 from curation.core.config import UserError, compose_config
 from curation.core.io import write_json, write_jsonl
 from evaluation import config as _schema  # noqa: F401  (registers the schemas)
+from evaluation.markdown import render_card_html, render_card_markdown
 from evaluation.report import run
 from evaluation.results import GroupScore, Metric, ModelInfo, Results
 
@@ -51,8 +53,11 @@ def test_report_pairs_tuned_with_base_and_shows_deltas(tmp_path, eval_dir):
     assert "| author | 0.250 | 0.125 | -0.125 | 8 |" in md
     assert "## run-1 vs smollm2" in md and "Warning" not in md
     html = open(paths["html"], encoding="utf-8").read()
-    assert "<td class=\"num pos\">+0.250</td>" in html and "<td class=\"num neg\">-0.125</td>" in html
-    assert html.count("data:image/png;base64,") == 1
+    assert '<td class="num better">+0.250</td>' in html and '<td class="num worse">-0.125</td>' in html
+    # the capability panel's forest plot and the per-group bar chart
+    assert html.count("data:image/png;base64,") == 2
+    # one sample row cannot give the 18-item metrics: no interval is claimed from it
+    assert "point only: samples do not reproduce results.json" in md
 
 
 def test_untrusted_text_is_escaped(tmp_path, eval_dir):
@@ -62,6 +67,35 @@ def test_untrusted_text_is_escaped(tmp_path, eval_dir):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script" not in html.lower() and "<script" not in md.lower()
     assert "Eval &lt;b&gt;report&lt;/b&gt;" in html and "<b>" not in html
+
+
+def test_group_and_model_names_are_escaped(tmp_path):
+    evil = '<img src=x onerror="alert(1)">'
+    base = ModelInfo(evil, "b", "base")
+    tuned = ModelInfo("t|" + evil, "/runs/t", "tuned", {"name": evil, "path": "b"})
+    write_results(tmp_path / "e" / "base", base, {evil: (0.5, 2)}, prediction=evil)
+    write_results(tmp_path / "e" / "tuned", tuned, {evil: (1.0, 2)}, prediction=evil)
+    paths = report(tmp_path, tmp_path / "e")
+    html = open(paths["html"], encoding="utf-8").read()
+    md = open(paths["markdown"], encoding="utf-8").read()
+    assert "<img src=x" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    assert "<img src=x" not in md and "t\\|&lt;img" in md  # a pipe cannot split a table row
+
+
+def test_data_card_markdown_is_rendered_from_escaped_text():
+    card = ("---\nname: <script>x</script>\n---\n# Title <script>a()</script>\n\n"
+            "| h<i>1</i> | h2 |\n|---|---|\n| <b onclick=x>c</b> | `<code>` |\n\n"
+            "- **bold <u>u</u>** item\n\n![alt\"x](plots/a.png)\n![b](plots/b.png)\n")
+    out = render_card_html(card, {"plots/a.png": b"PNG"})
+    assert "<script" not in out and "<b onclick" not in out and "<i>" not in out
+    assert "<pre>---\nname: &lt;script&gt;x&lt;/script&gt;\n---</pre>" in out
+    assert "<h4>Title &lt;script&gt;a()&lt;/script&gt;</h4>" in out
+    assert "<th>h&lt;i&gt;1&lt;/i&gt;</th>" in out and "<td><code>&lt;code&gt;</code></td>" in out
+    assert "<li><b>bold &lt;u&gt;u&lt;/u&gt;</b> item</li>" in out
+    assert '<img alt="alt&quot;x" src="data:image/png;base64,UE5H">' in out
+    assert "[image plots/b.png not embedded]" in out
+    quoted = render_card_markdown(card)
+    assert "> # Title &lt;script&gt;a()&lt;/script&gt;" in quoted and "> (image: plots/a.png)" in quoted
 
 
 def test_settings_mismatch_is_flagged_and_unpaired_results_stand_alone(tmp_path, eval_dir):
