@@ -64,7 +64,7 @@ class CurateConfig:
     budget: int = 100
     seed: int = 0
     max_length: int = 1024  # tokens under the training template
-    overlong: str = "drop"  # drop | truncate | error
+    over_length: str = "drop"  # drop | truncate (kept for training) | error; as in training
     max_message_chars: int = 100_000
     show_progress: bool = True
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -53,7 +53,8 @@ def build_steps(cfg: Any, ds: Any, context: StageContext) -> list[Step]:
     has_qa, has_open = any(ds["answers"]), not all(ds["answers"])
     steps: list[Step] = [SplitFilter(cfg.splits)] if cfg.splits else []
     steps += [ExactDedupFilter(), *build_filters(cfg.filters.steps),
-              TokenLengthStep(load_tokenizer(cfg.model), cfg.max_length, cfg.overlong, model_tag)]
+              TokenLengthStep(load_tokenizer(cfg.model), cfg.max_length, cfg.over_length,
+                              model_tag)]
     if cfg.probe.enabled and has_qa:
         from .probes import SlickProbe
 

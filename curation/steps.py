@@ -105,7 +105,7 @@ class TokenLengthStep(Step):
 
     def __init__(self, tokenizer: Any, max_length: int, policy: str, fingerprint: str):
         if policy not in ("drop", "truncate", "error"):
-            raise UserError(f"overlong must be drop, truncate or error, not {policy!r}")
+            raise UserError(f"over_length must be drop, truncate or error, not {policy!r}")
         self.tokenizer, self.max_length, self.policy = tokenizer, max_length, policy
         self.fingerprint = fingerprint
 
@@ -126,9 +126,9 @@ class TokenLengthStep(Step):
             row = ds[over[0]]
             raise UserError(f"{row['origin']}: row {row['id']!r} has {row['len_tokens']} tokens "
                             f"> max_length {self.max_length} ({len(over)} rows over; "
-                            f"set overlong=drop or truncate)")
+                            f"set over_length=drop or truncate)")
         keep = sorted(set(range(len(ds))) - set(over))
-        filtered = [filtered_entry(ds[i], self.name, f"overlong: {ds[i]['len_tokens']} tokens "
+        filtered = [filtered_entry(ds[i], self.name, f"over_length: {ds[i]['len_tokens']} tokens "
                                                      f"> max_length {self.max_length}")
                     for i in over]
         return StepResult(ds.select(keep), filtered)

@@ -66,6 +66,14 @@ def test_wrong_type_fails_naming_the_key():
     assert "budget" in str(err.value) + str(err.value.__cause__)
 
 
+def test_curation_and_training_name_the_over_length_policy_alike():
+    for stage in ("curate", "train"):
+        cfg = compose_config(stage, [*REQUIRED[stage], "over_length=error"])
+        assert cfg.over_length == "error"
+        with pytest.raises((ConfigCompositionException, ConfigKeyError)):  # the old curation name
+            compose_config(stage, [*REQUIRED[stage], "overlong=drop"])
+
+
 def test_model_path_points_any_model_config_elsewhere():
     cfg = compose_config("curate", [*REQUIRED["curate"], "model=tiny", "model.path=/some/dir"])
     assert cfg.model.name == "tiny" and cfg.model.path == "/some/dir"

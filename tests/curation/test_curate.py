@@ -57,6 +57,8 @@ def test_every_row_is_kept_filtered_or_rejected(curated):
     steps = {f["step"] for f in filtered}
     assert {"split", "exact_dedup", "length", "select"} <= steps
     assert all(f["reason"] for f in filtered)
+    long = next(f for f in filtered if f["step"] == "length")  # over_length=drop, the default
+    assert long["id"] == "c3" and long["reason"].startswith("over_length: ")
     dup = next(f for f in filtered if f["step"] == "exact_dedup")
     assert dup["id"] == "c2" and "c1" in dup["reason"]
     assert {r["line"] for r in rejected} == {24, 25} and all(r["file"] for r in rejected)
@@ -96,13 +98,14 @@ def test_same_inputs_and_seed_give_identical_bytes(tmp_path, cache_dir):
         assert same, rel
 
 
-def test_overlong_error_names_the_row(tmp_path, cache_dir):
-    with pytest.raises(UserError, match=r"pool.jsonl:23: row 'c3' has \d+ tokens"):
-        curate(tmp_path, "out", overlong="error")
+def test_over_length_error_names_the_row(tmp_path, cache_dir):
+    with pytest.raises(UserError, match=r"pool.jsonl:23: row 'c3' has \d+ tokens .*"
+                                        r"set over_length=drop or truncate"):
+        curate(tmp_path, "out", over_length="error")
 
 
-def test_overlong_truncate_keeps_and_counts(tmp_path, cache_dir):
-    manifest, _ = curate(tmp_path, "out", overlong="truncate", budget=100, select="random")
+def test_over_length_truncate_keeps_and_counts(tmp_path, cache_dir):
+    manifest, _ = curate(tmp_path, "out", over_length="truncate", budget=100, select="random")
     assert manifest["tokens"]["truncated_rows"] == 1
     assert "length" not in manifest["filtered_by_step"]
 
