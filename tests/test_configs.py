@@ -18,6 +18,7 @@ REQUIRED = {
     "evaluate": ["out=o"],
     "report": ["results=[r]", "out=o"],
     "pipeline": ["out=o"],
+    "weights": ["run=r", "out=o"],
 }
 PRIMARY = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
 # conf/accelerate/ holds `accelerate launch --config_file` files, not a Hydra group: Hydra never
