@@ -14,6 +14,7 @@ COMMANDS = {
     "train": ("training", "fine-tune with TRL (LoRA or full) on a curated set"),
     "evaluate": ("evaluation", "evaluate a model or a training run against its base"),
     "report": ("evaluation.report", "write report.html and report.md from results"),
+    "weights": ("evaluation.weights", "intruder dimensions and dW rank of a run vs its base"),
     "pipeline": ("curation.pipeline", "curate -> train -> evaluate -> report on the default"),
 }
 
