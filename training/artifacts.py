@@ -138,7 +138,7 @@ def build_hyperparameters(cfg: Any, args: Any) -> dict[str, Any]:
 
 
 def build_manifest(cfg: Any, *, base_model: dict[str, Any], base_path: str,
-                   data: dict[str, Any], rows: dict[str, int], tokens: dict[str, int],
+                   data: dict[str, Any], rows: dict[str, Any], tokens: dict[str, int],
                    hyperparameters: dict[str, Any], metrics: dict[str, Any],
                    outputs: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"stage": "train", "method": cfg.method, "seed": cfg.seed,

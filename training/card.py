@@ -40,6 +40,7 @@ def build_model_card(m: dict[str, Any], out: Path | None = None) -> str:
         f"- **Rows**: {rows['trained']} trained, {rows['truncated']} truncated to "
         f"{m['max_length']} tokens, {rows['dropped']} dropped, {m['data']['rows_rejected']} "
         "rejected as invalid",
+        *_dev_rows_line(rows.get("dev"), m["max_length"]),
         f"- **Tokens per epoch**: {tokens['trained']:,} trained of {tokens['total']:,} "
         f"({share:.1%})",
         f"- **Final training loss**: {_fmt(metrics['final_loss'])} after {metrics['steps']} "
@@ -59,6 +60,14 @@ def _front_matter(m: dict[str, Any]) -> list[str]:
     return ["---", f"library_name: {'peft' if adapter else 'transformers'}",
             "pipeline_tag: text-generation", f"tags: [{', '.join(tags)}]",
             *([f"base_model: {hub_id}"] if hub_id else []), "---"]
+
+
+def _dev_rows_line(dev: dict[str, int] | None, max_length: int) -> list[str]:
+    """The dev set's rows, under the same over_length policy as the training rows."""
+    if not dev:
+        return []
+    return [f"- **Dev rows**: {dev['evaluated']} evaluated, {dev['truncated']} truncated to "
+            f"{max_length} tokens, {dev['dropped']} dropped"]
 
 
 def _launch_line(launch: dict[str, Any] | None) -> list[str]:

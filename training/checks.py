@@ -172,7 +172,7 @@ def build_template_rows(conversations: Iterable[list[dict]], tokenizer: Any) -> 
         yield ids, [t if m else IGNORE_INDEX for t, m in zip(ids, masks, strict=True)]
 
 
-def run_dry_run(trainer: Any, tokenizer: Any, cfg: Any, rows: dict[str, int],
+def run_dry_run(trainer: Any, tokenizer: Any, cfg: Any, rows: dict[str, Any],
                 tokens: dict[str, int]) -> dict[str, Any]:
     """``dry_run=true``: print the first ``cfg.dry_run_rows`` rows as they will be trained, the
     token counts and every check's verdict; write them to ``OUT/dry_run.txt``; fail if a check
@@ -186,6 +186,10 @@ def run_dry_run(trainer: Any, tokenizer: Any, cfg: Any, rows: dict[str, int],
                f"{rows['dropped']} dropped",
                f"{tokens['trained']:,} of {tokens['total']:,} tokens per epoch carry loss "
                f"({share:.1%})"]
+    if "dev" in rows:
+        dev = rows["dev"]
+        summary.append(f"dev set: {dev['evaluated']} rows to evaluate, {dev['truncated']} "
+                       f"truncated, {dev['dropped']} dropped")
     shown = split_sequences(prepared, wrapped=_is_wrapped(args))[:cfg.dry_run_rows]
     path = show_dry_run(shown, tokenizer, Path(cfg.out), summary=summary, results=results)
     failed = [name for name, error in results if error is not None]

@@ -42,17 +42,13 @@ def compute_data_fingerprint(source: str) -> str | None:
     return compute_file_fingerprint(path) if path.exists() else None
 
 
-def count_truncated_rows(dataset: Any, tokenizer: Any, max_length: int) -> int:
-    """Rows longer than ``max_length`` under the training template (TRL cuts them silently)."""
-    return sum(compute_token_lengths(tokenizer, m)[0] > max_length for m in dataset["messages"])
-
-
-def apply_over_length(dataset: Any, tokenizer: Any, max_length: int, policy: str
-                      ) -> tuple[Any, dict[str, int]]:
+def apply_over_length(dataset: Any, tokenizer: Any, max_length: int, policy: str, *,
+                      label: str = "training") -> tuple[Any, dict[str, int]]:
     """Rows longer than ``max_length`` under the training template, handled before TRL sees them
     (its own truncation cuts silently, mid-turn): ``drop`` them, ``truncate`` them to whole turns
     (see ``fit_whole_turns``; a row with no fitting prefix is dropped), or stop with an ``error``.
-    Returns the dataset and ``{truncated, dropped}``, logged as a warning when not zero."""
+    Returns the dataset and ``{truncated, dropped}``, logged as a warning when not zero;
+    ``label`` names the set in messages (``training`` or ``dev``)."""
     from datasets import Dataset
 
     conversations = list(dataset["messages"])
@@ -63,8 +59,8 @@ def apply_over_length(dataset: Any, tokenizer: Any, max_length: int, policy: str
         return dataset, {"truncated": 0, "dropped": 0}
     where = f"first: row {over[0]}, {lengths[over[0]]} tokens > max_length={max_length}"
     if policy == "error":
-        raise UserError(f"{len(over)} of {len(lengths)} rows are longer than max_length ({where}); "
-                        "raise max_length or set over_length=drop|truncate")
+        raise UserError(f"{len(over)} of {len(lengths)} {label} rows are longer than max_length "
+                        f"({where}); raise max_length or set over_length=drop|truncate")
     fitted: dict[int, Any] = dict.fromkeys(over)
     if policy == "truncate":
         fitted = {i: fit_whole_turns(conversations[i], tokenizer, max_length) for i in over}
@@ -72,11 +68,11 @@ def apply_over_length(dataset: Any, tokenizer: Any, max_length: int, policy: str
     counts = {"truncated": sum(m is not None for m in fitted.values()),
               "dropped": sum(m is None for m in fitted.values())}
     if not kept:
-        raise UserError(f"no row is left to train: all {len(lengths)} are longer than max_length "
+        raise UserError(f"no {label} row is left: all {len(lengths)} are longer than max_length "
                         f"under over_length={policy} ({where}); raise max_length")
-    log.warning("over_length=%s: %d of %d rows are longer than max_length: %d cut to whole turns, "
-                "%d dropped (%s)", policy, len(over), len(lengths), counts["truncated"],
-                counts["dropped"], where)
+    log.warning("over_length=%s: %d of %d %s rows are longer than max_length: %d cut to whole "
+                "turns, %d dropped (%s)", policy, len(over), len(lengths), label,
+                counts["truncated"], counts["dropped"], where)
     return Dataset.from_dict({"messages": kept}), counts
 
 
@@ -91,6 +87,39 @@ def fit_whole_turns(messages: list[dict[str, str]], tokenizer: Any, max_length: 
                 and compute_token_lengths(tokenizer, prefix, tokenizer.chat_template)[0] <= max_length):
             return prefix
     return None
+
+
+def apply_over_length_to_sets(train: Any, dev: Any, tokenizer: Any, max_length: int,
+                              policy: str) -> tuple[Any, Any, dict[str, dict[str, int]]]:
+    """``apply_over_length`` on the training set and on the dev set where there is one (TRL
+    would cut its long rows silently too). Returns both sets and, per set (``train``, ``dev``),
+    the counts plus the rows ``handed`` on to TRL."""
+    train, cut = apply_over_length(train, tokenizer, max_length, policy)
+    cuts = {"train": {**cut, "handed": len(train)}}
+    if dev is not None:
+        dev, dev_cut = apply_over_length(dev, tokenizer, max_length, policy, label="dev")
+        cuts["dev"] = {**dev_cut, "handed": len(dev)}
+    return train, dev, cuts
+
+
+def count_rows(trainer: Any, cuts: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """The manifest's ``rows``: trained, truncated and dropped; with a dev set also ``dev``:
+    evaluated, truncated and dropped. Rows are dropped by ``over_length`` or by TRL, which drops
+    those its own truncation left with no trained token. A packed set's rows each hold several
+    conversations and TRL drops none there, so the rows handed on are the rows kept."""
+    args = trainer.args
+    rows = _count_set(cuts["train"], trainer.train_dataset, args.packing, "trained")
+    if "dev" in cuts:
+        packed = args.packing if args.eval_packing is None else args.eval_packing
+        rows["dev"] = _count_set(cuts["dev"], trainer.eval_dataset, packed, "evaluated")
+    return rows
+
+
+def _count_set(cut: dict[str, int], prepared: Any, packed: bool, kept_key: str
+               ) -> dict[str, int]:
+    kept = cut["handed"] if packed else len(prepared)
+    return {kept_key: kept, "truncated": cut["truncated"],
+            "dropped": cut["dropped"] + cut["handed"] - kept}
 
 
 def count_trained_tokens(prepared: Any) -> dict[str, int]:

@@ -25,7 +25,12 @@ from .callbacks import build_callbacks
 from .card import write_model_card
 from .checks import run_dry_run, run_preflight_checks
 from .config import check_config
-from .data import apply_over_length, count_trained_tokens, load_train_dataset
+from .data import (
+    apply_over_length_to_sets,
+    count_rows,
+    count_trained_tokens,
+    load_train_dataset,
+)
 from .launch import describe_launch
 from .resume import select_resume_checkpoint
 from .trainer import (
@@ -55,12 +60,11 @@ def run(cfg: Any) -> dict[str, Any]:
     base_path = resolve_model_path(model_cfg.path)
     model, tokenizer = load_model_for_training(model_cfg, cfg.method, base_path, cfg.chat_template)
 
-    dataset, cut = apply_over_length(dataset, tokenizer, cfg.max_length, cfg.over_length)
+    dataset, dev_dataset, cuts = apply_over_length_to_sets(dataset, dev_dataset, tokenizer,
+                                                           cfg.max_length, cfg.over_length)
     trainer = build_trainer(model, tokenizer, dataset, args, peft_config, eval_dataset=dev_dataset,
                             callbacks=build_callbacks(cfg, args, dataset))
-    tokens = count_trained_tokens(trainer.train_dataset)
-    rows = {"trained": len(trainer.train_dataset), "truncated": cut["truncated"],
-            "dropped": cut["dropped"] + len(dataset) - len(trainer.train_dataset)}
+    tokens, rows = count_trained_tokens(trainer.train_dataset), count_rows(trainer, cuts)
     log.info("training %s on %d rows: %d of %d tokens per epoch carry loss (%d rows truncated, "
              "%d dropped)", cfg.method, rows["trained"], tokens["trained"], tokens["total"],
              rows["truncated"], rows["dropped"])

@@ -205,7 +205,7 @@ def test_over_length_drop_truncate_and_error(tiny_model_dir):
         apply_over_length(dataset, tokenizer, long - 1, "error")
     assert apply_over_length(dataset, tokenizer, long, "error") == (dataset, {"truncated": 0,
                                                                              "dropped": 0})
-    with pytest.raises(UserError, match="no row is left to train"):
+    with pytest.raises(UserError, match="no training row is left"):
         apply_over_length(dataset, tokenizer, min(lengths) - 1, "truncate")
 
 

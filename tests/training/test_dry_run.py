@@ -59,6 +59,14 @@ def test_dry_run_shows_rows_counts_and_checks_and_trains_nothing(tiny_model_dir,
     assert set(result["checks"]) >= {"end of turn trained", "pad is not eos"}
 
 
+def test_dry_run_counts_the_dev_set(tiny_model_dir, data, tmp_path):
+    out = tmp_path / "out"
+    result = run(compose_config("train", _overrides(tiny_model_dir, data, out,
+                                                    f"early_stopping.dev_data={data}")))
+    assert result["rows"]["dev"] == {"evaluated": 3, "truncated": 0, "dropped": 1}
+    assert "dev set: 3 rows to evaluate, 0 truncated, 1 dropped" in (out / "dry_run.txt").read_text()
+
+
 def test_dry_run_fails_on_a_failing_check_and_shows_why(tiny_model_dir, data, tmp_path):
     template = tmp_path / "eos_outside.jinja"  # a chat_template choice, as a user would give it
     template.write_text(EOS_OUTSIDE)

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -16,7 +17,7 @@ from curation.core.config import UserError, compose_config
 from curation.core.io import compute_file_fingerprint
 from curation.core.models import ModelConfig, load_model, load_tokenizer
 from training.config import check_config
-from training.data import count_trained_tokens, count_truncated_rows
+from training.data import apply_over_length_to_sets, count_rows, count_trained_tokens
 from training.run import run
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -138,17 +139,57 @@ def test_loss_falls_on_assistant_content_and_eos_only(lora_run, data_path):
     assert manifest["tokens"]["total"] == sum(n for n, _ in lengths)
 
 
-def test_token_and_truncation_counts(tiny_model_dir):
+def test_token_and_row_counts(tiny_model_dir):
+    """What the manifest reports: rows over max_length dropped (or cut) by over_length, rows TRL
+    dropped, and the tokens that carry loss; a packed set counts conversations, not packed rows."""
     from datasets import Dataset
 
     tokenizer = load_tokenizer(ModelConfig(path=str(tiny_model_dir)))
+    tokenizer.chat_template = CHATML_TRAINING_TEMPLATE
     dataset = Dataset.from_dict({"messages": [r["messages"] for r in _chat_rows()]})
     lengths = sorted(compute_token_lengths(tokenizer, m)[0] for m in dataset["messages"])
-    assert count_truncated_rows(dataset, tokenizer, lengths[-1]) == 0
-    shortest = lengths[0]
-    assert count_truncated_rows(dataset, tokenizer, shortest) == sum(n > shortest for n in lengths)
+    train, _, cuts = apply_over_length_to_sets(dataset, None, tokenizer, lengths[0], "drop")
+    assert cuts == {"train": {"truncated": 0, "dropped": sum(n > lengths[0] for n in lengths),
+                              "handed": lengths.count(lengths[0])}}
+    assert len(train) == lengths.count(lengths[0])
     prepared = Dataset.from_dict({"labels": [[-100, 5, 6], [-100, -100, 7, 8]]})
     assert count_trained_tokens(prepared) == {"trained": 4, "total": 7}
+    cuts = {"train": {"truncated": 1, "dropped": 2, "handed": 3},
+            "dev": {"truncated": 0, "dropped": 0, "handed": 2}}
+    for packing, trained in ((False, 2), (True, 3)):  # TRL dropped one row; packing drops none
+        args = SimpleNamespace(packing=packing, eval_packing=None)
+        trainer = SimpleNamespace(args=args, train_dataset=prepared, eval_dataset=prepared)
+        assert count_rows(trainer, cuts) == {
+            "trained": trained, "truncated": 1, "dropped": 5 - trained,
+            "dev": {"evaluated": 2, "truncated": 0, "dropped": 0}}
+
+
+def test_packed_run_counts_conversations(tiny_model_dir, data_path, tmp_path):
+    manifest = _train(tiny_model_dir, data_path, tmp_path / "packed", "trainer.packing=true")
+    assert manifest["rows"] == {"trained": 16, "truncated": 0, "dropped": 0}
+
+
+def test_dev_rows_go_through_over_length(tiny_model_dir, data_path, tmp_path):
+    """The early-stopping dev set is held to max_length as the training rows are (TRL would cut
+    it silently), and counted in the manifest and the card."""
+    tokenizer = load_tokenizer(ModelConfig(path=str(tiny_model_dir)))
+    longest = max(compute_token_lengths(tokenizer, r["messages"])[0] for r in _chat_rows())
+    reply = {"role": "assistant", "content": "The river runs " * longest}
+    two_turns = [*_chat_rows()[0]["messages"], {"role": "user", "content": "And its river?"},
+                 reply]
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps({"messages": m}) + "\n"
+                           for m in (_chat_rows()[3]["messages"], two_turns)))
+    extra = (f"early_stopping.dev_data={dev}", f"max_length={longest}", "trainer.max_steps=2")
+    m = _train(tiny_model_dir, data_path, tmp_path / "drop", *extra)
+    assert m["rows"] == {"trained": 16, "truncated": 0, "dropped": 0,
+                         "dev": {"evaluated": 1, "truncated": 0, "dropped": 1}}
+    assert (f"- **Dev rows**: 1 evaluated, 0 truncated to {longest} tokens, 1 dropped"
+            in (tmp_path / "drop" / "README.md").read_text())
+    m = _train(tiny_model_dir, data_path, tmp_path / "cut", *extra, "over_length=truncate")
+    assert m["rows"]["dev"] == {"evaluated": 2, "truncated": 1, "dropped": 0}
+    with pytest.raises(UserError, match="1 of 2 dev rows are longer than max_length"):
+        _train(tiny_model_dir, data_path, tmp_path / "error", *extra, "over_length=error")
 
 
 def test_training_is_deterministic(lora_run, tiny_model_dir, data_path, tmp_path):
