@@ -22,9 +22,9 @@ from curation.core.models import (
     select_device,
 )
 
-from .checks import explain_mask_refusal
 from .config import resolve_learning_rate
 from .data import load_train_dataset
+from .mask_checks import explain_mask_refusal
 from .templates import resolve_chat_template
 
 log = logging.getLogger(__name__)

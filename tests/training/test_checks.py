@@ -13,14 +13,10 @@ from datasets import Dataset
 from curation.core.chat import CHATML_TRAINING_TEMPLATE, END_OF_TURN, compute_token_lengths
 from curation.core.config import UserError, compose_config
 from curation.core.models import ModelConfig
-from training.checks import (
-    build_template_rows,
-    check_end_of_turn_trained,
-    collect_check_results,
-    run_preflight_checks,
-)
+from training.checks import collect_check_results, run_preflight_checks
 from training.config import check_config, resolve_learning_rate
 from training.data import apply_over_length, fit_whole_turns
+from training.mask_checks import build_template_rows, check_end_of_turn_trained
 from training.preview import find_turns, render_trained_spans, split_sequences
 from training.trainer import (
     build_peft_config,
