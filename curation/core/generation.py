@@ -123,14 +123,17 @@ class GenerationEngine:
     def _plan_batches(self, ids: list[list[int]], order: list[int], per_batch: int
                       ) -> list[list[int]]:
         """Consecutive runs of ``order``, at most ``per_batch`` long, cut early where the next
-        prompt would lose most of the few-shot prefix the batch's prompts share."""
+        prompt would lose most of the few-shot prefix the batch's prompts share, but only once
+        the batch is half full: prompts whose shots come in a different order per item (lm-eval's
+        sampler) share ever shorter prefixes, and batches of 2 would cost more decode steps than
+        the prefix saves."""
         batches: list[list[int]] = []
         shared = 0  # tokens every prompt of the current batch shares
         for i in order:
             if batches and len(batches[-1]) < per_batch:
                 batch = batches[-1]
                 joined = min(shared, _common_prefix_len([ids[batch[0]], ids[i]]))
-                if not (self.min_shared_prefix and len(batch) > 1
+                if not (self.min_shared_prefix and len(batch) > 1 and len(batch) * 2 >= per_batch
                         and shared >= self.min_shared_prefix and joined * 2 < shared):
                     batch.append(i)
                     shared = joined

@@ -177,3 +177,16 @@ def test_shared_prefix_cache_gives_the_same_outputs(lm):
         alone = GenerationEngine(model, tok, batch_size=8, show_progress=False,
                                  min_shared_prefix=0).generate(prompts, settings)
         assert shared == alone
+
+
+def test_batches_are_cut_at_a_lost_prefix_only_once_half_full(lm):
+    """Prompts with shots in a different order per item share ever shorter prefixes; cutting at
+    each loss would make batches of 2 (and more decode steps than the prefix saves)."""
+    eng = engine(lm)
+    shot = [[100 + k] * 20 for k in range(3)]  # three 20-token shots
+    ids = [shot[0] + shot[1] + [1], shot[0] + shot[1] + [2], shot[0] + shot[2] + [3],
+           shot[0] + shot[2] + [4], shot[1] + shot[0] + [5], shot[1] + shot[0] + [6]]
+    order = list(range(len(ids)))
+    assert eng._plan_batches(ids, order, 4) == [[0, 1, 2, 3], [4, 5]]  # cut where nothing is shared
+    assert eng._plan_batches(ids, order, 16) == [order]   # never half full: one batch
+    assert eng._plan_batches(ids, order, 2) == [[0, 1], [2, 3], [4, 5]]
