@@ -23,6 +23,17 @@ class SuiteConfig:
 
 
 @dataclass
+class ProxyConfig:
+    """Proxy tuning (Liu et al., 2024): decode ``model`` (the large base) with logits
+    large + alpha * (tuned - base), where tuned and base are a small model pair sharing its
+    vocabulary. Off while ``tuned`` is null."""
+
+    tuned: str | None = None  # small tuned model: a training run, adapter or model folder
+    base: str | None = None  # small base; null: the tuned run's base (manifest or adapter)
+    alpha: float = 1.0  # 0 decodes the large base alone
+
+
+@dataclass
 class EvalConfig:
     """``python -m evaluation model.path=RUN_DIR_OR_MODEL out=DIR``."""
 
@@ -34,6 +45,7 @@ class EvalConfig:
     show_progress: bool = True
     limit: int | None = None  # first n items of every benchmark, for smoke runs
     cache_dir: str | None = None  # generations per (model, request, settings); None: no cache
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)  # proxy-tuned decoding when set
 
 
 @dataclass

@@ -25,6 +25,7 @@ from curation.core.models import ModelConfig
 from .benchmarks import Benchmark, build_benchmarks
 from .caching import CachedEngine, open_cache
 from .config import EvalConfig
+from .proxy import ProxySpec, build_proxy_engine, open_proxy_cache, resolve_proxy_targets
 from .results import RESULTS_NAME, SAMPLES_DIR, ModelInfo, Results
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,8 @@ def run(cfg: EvalConfig) -> dict[str, dict[str, Any]]:
     benchmarks = build_benchmarks(cfg.suite.benchmarks, limit=cfg.limit)
     data = [benchmark.load_data() for benchmark in benchmarks]
     model_cfg = ModelConfig(**to_container(cfg.model))
-    targets = resolve_targets(model_cfg, compare_base=cfg.compare_base)
+    targets = (resolve_proxy_targets(model_cfg, cfg.proxy, compare_base=cfg.compare_base)
+               if cfg.proxy.tuned else resolve_targets(model_cfg, compare_base=cfg.compare_base))
     out = Path(cfg.out)
     save_resolved_config(cfg, out)
     config = redact_secrets(to_container(cfg))
@@ -47,7 +49,9 @@ def run(cfg: EvalConfig) -> dict[str, dict[str, Any]]:
         log.info("evaluating %s (%s: %s)", info.name, info.role, info.path)
         engine = load_engine(target_cfg, cfg.batch_size, cfg.show_progress)
         if cfg.cache_dir:  # a killed run resumes; another suite on the same prompts is free
-            engine = CachedEngine(engine, open_cache(cfg.cache_dir, target_cfg, engine))
+            engine = CachedEngine(engine, open_proxy_cache(cfg.cache_dir, target_cfg, engine)
+                                  if isinstance(target_cfg, ProxySpec)
+                                  else open_cache(cfg.cache_dir, target_cfg, engine))
         try:
             doc = evaluate_model(engine, benchmarks, info, suite=cfg.suite.name, config=config,
                                  out_dir=out / info.role, data=data)
@@ -103,8 +107,12 @@ def read_train_manifest(path: str) -> dict[str, Any] | None:
     return manifest
 
 
-def load_engine(model_cfg: ModelConfig, batch_size: int, show_progress: bool) -> GenerationEngine:
-    """transformers or vLLM (``model.backend``); ModelLoadError is a one-line UserError."""
+def load_engine(model_cfg: ModelConfig | ProxySpec, batch_size: int, show_progress: bool
+                ) -> GenerationEngine:
+    """transformers or vLLM (``model.backend``), or a proxy-tuned decoder (transformers);
+    ModelLoadError is a one-line UserError."""
+    if isinstance(model_cfg, ProxySpec):
+        return build_proxy_engine(model_cfg, batch_size=batch_size, show_progress=show_progress)
     return build_engine(model_cfg, batch_size=batch_size, show_progress=show_progress)
 
 

@@ -8,6 +8,7 @@ base linear layer by linear layer; layers whose weights did not change are left 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -24,8 +25,6 @@ from curation.core.models import (
     read_adapter_base,
     resolve_model_path,
 )
-
-from .run import read_train_manifest
 
 log = logging.getLogger(__name__)
 
@@ -70,21 +69,33 @@ def load_weight_pairs(path: str, base: str | None = None) -> WeightPairs:
         if base and resolve_model_path(base) != resolve_model_path(adapter_base):
             raise UserError(f"{path} is a LoRA adapter of {adapter_base}, not of base={base}")
         return load_lora_pairs(path, adapter_base)
-    base = base or read_manifest_base(local)
+    base = base or read_run_base(local)
     if base is None:
         raise UserError(f"{path} is neither a LoRA adapter nor a training run: name its base "
                         "model with base=...")
     return load_full_pairs(path, base)
 
 
-def read_manifest_base(path: str) -> str | None:
-    """The base of a lessmore training run: the resolved ``base_model_path`` if it still exists,
-    else ``base_model.path``; None for a folder without a training manifest."""
-    manifest = read_train_manifest(path)
-    if manifest is None:
+def read_run_base(path: str) -> str | None:
+    """The base model of a LoRA adapter folder or of a lessmore training run (its manifest's
+    resolved ``base_model_path`` while that folder exists, else ``base_model.path``); None for
+    any other folder."""
+    local = Path(path).expanduser()
+    if is_adapter_dir(local):
+        return read_adapter_base(local)
+    manifest_path = local / "manifest.json"
+    if not manifest_path.is_file():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise UserError(f"{manifest_path}: unreadable manifest ({e})") from None
+    if not isinstance(manifest, dict) or manifest.get("stage") != "train":
         return None
     resolved = manifest.get("base_model_path")
-    return resolved if resolved and Path(resolved).is_dir() else manifest["base_model"]["path"]
+    if resolved and Path(resolved).is_dir():
+        return resolved
+    return (manifest.get("base_model") or {}).get("path")
 
 
 def _cpu_float32(path: str) -> ModelConfig:
