@@ -94,8 +94,8 @@ def find_curated_dir(run_dir: Path) -> Path | None:
 
 
 def build_card_blocks(curated: Path) -> list[Block]:
-    """The data card (its plots embedded) and, when the card has no category plot, a
-    histogram of the knowledge categories probed and kept drawn from the set's manifest."""
+    """The set's knowledge-category histogram (its own plot, or drawn from its manifest's
+    counts), then its data card with the card's plots embedded."""
     text = (curated / CARD).read_text(encoding="utf-8", errors="replace")
     images = {}
     for line in text.splitlines():
@@ -103,15 +103,22 @@ def build_card_blocks(curated: Path) -> list[Block]:
             path = line.strip().split("](", 1)[1].rstrip(")")
             png = read_png(curated / path, curated)
             images.update({path: png} if png else {})
-    blocks: list[Block] = [Note(f"Data card of {curated}"), Card(text, images)]
+    histogram = next((png for path, png in images.items() if "categor" in path), None)
+    blocks: list[Block] = [Figure(f"Knowledge categories of the curated set {curated}", histogram)
+                           ] if histogram else _draw_histogram(curated)
+    return [*blocks, Note(f"Data card of {curated} ({CARD})"), Card(text, images)]
+
+
+def _draw_histogram(curated: Path) -> list[Block]:
     manifest = read_json(curated / MANIFEST) or {}
     probed, kept = manifest.get("categories_probed") or {}, manifest.get("categories_kept") or {}
-    if (probed or kept) and not any("categor" in p for p in images):
-        labels = sorted(set(probed) | set(kept), key=_category_key)
-        blocks.append(Figure("Knowledge categories of the curated set", plot_grouped_bars(
-            labels, {"probed": [probed.get(c, 0) for c in labels],
-                     "kept": [kept.get(c, 0) for c in labels]}, "rows")))
-    return blocks
+    if not (probed or kept):
+        return [Note("the curated set records no knowledge categories (probing was off)")]
+    labels = sorted(set(probed) | set(kept), key=_category_key)
+    return [Figure(f"Knowledge categories of the curated set {curated} (from its manifest)",
+                   plot_grouped_bars(labels, {"probed": [probed.get(c, 0) for c in labels],
+                                              "kept": [kept.get(c, 0) for c in labels]},
+                                     "rows"))]
 
 
 def _category_key(category: str) -> tuple[int, str]:

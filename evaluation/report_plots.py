@@ -48,7 +48,7 @@ def plot_forest(rows: list[ForestRow], runs: list[str], title: str) -> bytes:
     only), zero marked, and the side where the tuned model is better shaded."""
     height = 0.9 + 0.5 * len(rows) * max(1.0, 0.6 * len(runs))
     plt, fig, axes = _figure(6.4, height, len(rows))
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FixedLocator, MaxNLocator
 
     # fixed margins instead of tight_layout, which draws the many strips twice
     fig.subplots_adjust(left=0.4, right=0.97, top=1 - 0.55 / height, bottom=0.3 / height,
@@ -65,7 +65,9 @@ def plot_forest(rows: list[ForestRow], runs: list[str], title: str) -> bytes:
         ax.set_xlim(-limit, limit)
         ax.set_ylim(-0.5, 0.5)
         ax.set_yticks([0], [plain(row.label)], fontsize=8)
-        ax.xaxis.set_major_locator(MaxNLocator(7))
+        # all deltas zero: no scale to show, only the zero line
+        ax.xaxis.set_major_locator(MaxNLocator(7) if finite and max(finite) > 0
+                                   else FixedLocator([0.0]))
         ax.tick_params(axis="x", labelsize=7)
     handles = [plt.Line2D([], [], color=colours[j % 10], marker="o", linestyle="")
                for j in range(len(runs))]

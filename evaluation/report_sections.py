@@ -8,7 +8,7 @@ import math
 
 from .comparison import Comparison, Run
 from .deltas import BootstrapSettings, Delta, compute_interval
-from .panels import CAPABILITY, IMITATION, find_spec
+from .panels import CAPABILITY, IMITATION, find_class, find_spec
 from .provenance import CATEGORY_ORDER
 from .render import Block, Cell, Columns, Figure, Note, Section, Table
 from .report_plots import ForestRow, plot_forest, plot_grouped_bars
@@ -94,7 +94,13 @@ def build_factuality(runs: list[Run], boot: BootstrapSettings) -> Section | None
     keys = sorted({k for r in runs for c in r.comparisons for k in c.subject.results.metrics
                    if k.endswith(CATEGORY_SUFFIX)})
     if not keys:
-        return None
+        closed_book = any(find_class(c.subject.results.config, k.partition("/")[0])
+                          == "ClosedBookQA" for r in runs for c in r.comparisons
+                          for k in c.subject.results.metrics)
+        return Section("Factuality per knowledge category", [Note(
+            "the closed-book data carries no knowledge categories (no probe_category column: "
+            "write it with curation's probe to split the scores by SliCK category)")]
+        ) if closed_book else None
     blocks: list[Block] = [Note("Closed-book metrics split by the knowledge category curation's "
                                 "probe assigned to each held-out fact (SliCK); intervals from "
                                 "the paired bootstrap within each category. One base column "

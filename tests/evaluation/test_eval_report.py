@@ -58,6 +58,7 @@ def test_report_pairs_tuned_with_base_and_shows_deltas(tmp_path, eval_dir):
     assert html.count("data:image/png;base64,") == 2
     # one sample row cannot give the 18-item metrics: no interval is claimed from it
     assert "point only: samples do not reproduce results.json" in md
+    assert "the closed-book data carries no knowledge categories" in md
 
 
 def test_untrusted_text_is_escaped(tmp_path, eval_dir):

@@ -22,6 +22,8 @@ from evaluation.deltas import BootstrapSettings, build_deltas
 from evaluation.ifeval import build_metrics as ifeval_metrics
 from evaluation.judge import build_metrics as judge_metrics
 from evaluation.perplexity import build_pooled_metric
+from evaluation.provenance import build_card_blocks
+from evaluation.render import Figure
 from evaluation.report import run
 from evaluation.results import ModelInfo, Results, build_metric
 from evaluation.style import StyleStats
@@ -140,7 +142,8 @@ def write_run_dir(root):
         "---\npretty_name: lessmore curated SFT set\n---\n\n# Curated SFT set\n\n"
         f"Built from `{XSS}` with **seed 0**.\n\n| rows in | kept |\n|---:|---:|\n| 120 | 40 |\n\n"
         "- selection: `slick`\n\n![categories](plots/categories.png)\n\n"
-        "![evil](../../secret.png)\n", encoding="utf-8")
+        "![evil](../secret.png)\n", encoding="utf-8")
+    _png(root / "secret.png", (0, 0, 0))  # outside the curated set: never embedded
     write_json(curated / "manifest.json", {"stage": "curate", "categories_probed": {
         "HighlyKnown": 50, "Unknown": 40, "MaybeKnown": 30}, "categories_kept": {
         "HighlyKnown": 20, "Unknown": 5, "MaybeKnown": 15}})
@@ -283,7 +286,7 @@ def test_run_artifacts_training_card_weights(built):
     assert "(plots/intruders.png)" in weights
     card = run_a.split('<div class="card">')[1].split("</div>")[0]
     assert "&lt;script&gt;" in card and "<b>seed 0</b>" in card and "<th>rows in</th>" in card
-    assert "[image ../../secret.png not embedded]" in card  # nothing from outside the set
+    assert "[image ../secret.png not embedded]" in card  # nothing from outside the set
     assert "Knowledge categories of the curated set" in run_a  # drawn: the card's PNG is absent
     run_b = html.split("run-b vs smollm2</h2>")[1].split("<h2>")[0]
     assert "is not a training run directory here" in run_b and "Intruder" not in run_b
@@ -327,3 +330,12 @@ def test_metric_outside_panels_is_listed(tmp_path):
     write_json(root / "run-b-capability" / "tuned" / "results.json", doc)
     md, _ = report(root, tmp_path / "r")
     assert "| custom/score | run-b | — | 0.750 | — |" in md
+
+
+def test_card_plot_of_the_curated_set_is_its_histogram(tmp_path):
+    curated = write_run_dir(tmp_path).parent.parent / "curated"
+    _png(curated / "plots" / "categories.png", (10, 200, 10))
+    blocks = build_card_blocks(curated)
+    png = (curated / "plots" / "categories.png").read_bytes()
+    assert isinstance(blocks[0], Figure) and blocks[0].png == png
+    assert blocks[-1].images == {"plots/categories.png": png}  # ../secret.png refused
