@@ -17,24 +17,23 @@ from urllib.parse import quote
 
 from .markdown import render_card_html, render_card_markdown
 
-CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+# no script, no fetch: images only as data: URIs, styles only inline
+CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
+       "form-action 'none'")
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:88rem;
- color:#1d2330;padding:0 1rem;line-height:1.45}
-h1{font-size:1.6rem}h2{font-size:1.3rem;border-bottom:1px solid #d8dde6;padding-bottom:.2rem;
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:88rem;color:#1d2330;padding:0 1rem;
+ line-height:1.45}h1{font-size:1.6rem}h2{font-size:1.3rem;border-bottom:1px solid #d8dde6;
  margin-top:2.4rem}h3{font-size:1.08rem;margin:1.4rem 0 .4rem}h4,h5{font-size:.95rem;margin:1rem 0 .3rem}
-table{border-collapse:collapse;margin:.3rem 0 1rem;font-size:.86rem}
+table{border-collapse:collapse;margin:.3rem 0 1rem;font-size:.86rem}th{background:#f1f4f8}
 th,td{border:1px solid #d8dde6;padding:.22rem .5rem;text-align:left;vertical-align:top}
-th{background:#f1f4f8}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.better{color:#0a7a32}td.worse{color:#b42318}td.strong{font-weight:700}
-.note{color:#5b6474;font-size:.9rem}.warn{color:#b42318}
-td.text{max-width:30rem;white-space:pre-wrap;word-break:break-word;font-family:ui-monospace,monospace;
- font-size:.8rem}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.strong{font-weight:700}
+td.better{color:#0a7a32}td.worse{color:#b42318}.note{color:#5b6474;font-size:.9rem}.warn{color:#b42318}
+td.text{max-width:30rem;white-space:pre-wrap;word-break:break-word;font:.8rem ui-monospace,monospace}
 .cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(26rem,1fr));gap:1.6rem}
-.cols>div{min-width:0;overflow-x:auto}summary{cursor:pointer}summary>*{display:inline}.cols td+td{white-space:nowrap}
+.cols>div{min-width:0;overflow-x:auto}.cols td+td{white-space:nowrap}summary{cursor:pointer}
+summary>*{display:inline}img{max-width:100%}figure{margin:.6rem 0}.card pre{white-space:pre-wrap}
 .card{border:1px solid #d8dde6;border-radius:6px;padding:.4rem 1rem;background:#fbfcfd;
- max-height:40rem;overflow:auto}.card pre{white-space:pre-wrap;font-size:.8rem}
-img{max-width:100%}figure{margin:.6rem 0}
+ max-height:40rem;overflow:auto}
 """
 
 
@@ -171,17 +170,20 @@ def _html_block(block: Block, level: int) -> str:
         return f'<p class="note">{e(block.caption)}</p><ul>{items}</ul>'
     if isinstance(block, Card):
         return f'<div class="card">{render_card_html(block.text, block.images)}</div>'
-    head = "".join(f"<th>{e(x)}</th>" for x in block.header)
+    return _html_table(block, h)
+
+
+def _html_table(block: Table, h: int) -> str:
+    head = "".join(f"<th>{html.escape(x)}</th>" for x in block.header)
     body = "".join("<tr>" + "".join(_html_cell(block, i, c) for i, c in enumerate(row)) + "</tr>"
                    for row in block.rows)
-    return f"<h{h}>{e(block.caption)}</h{h}><table><tr>{head}</tr>{body}</table>"
+    return f"<h{h}>{html.escape(block.caption)}</h{h}><table><tr>{head}</tr>{body}</table>"
 
 
 def _html_figure(block: Figure) -> str:
-    e = html.escape
-    data = base64.b64encode(block.png).decode("ascii")
-    return (f'<figure><img alt="{e(block.caption)}" src="data:image/png;base64,{data}">'
-            f'<figcaption class="note">{e(block.caption)}</figcaption></figure>')
+    data, caption = base64.b64encode(block.png).decode("ascii"), html.escape(block.caption)
+    return (f'<figure><img alt="{caption}" src="data:image/png;base64,{data}">'
+            f'<figcaption class="note">{caption}</figcaption></figure>')
 
 
 def _html_cell(block: Table, i: int, cell: str | Cell) -> str:

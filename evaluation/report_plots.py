@@ -48,33 +48,36 @@ def plot_forest(rows: list[ForestRow], runs: list[str], title: str) -> bytes:
     only), zero marked, and the side where the tuned model is better shaded."""
     height = 0.9 + 0.5 * len(rows) * max(1.0, 0.6 * len(runs))
     plt, fig, axes = _figure(6.4, height, len(rows))
-    from matplotlib.ticker import FixedLocator, MaxNLocator
-
     # fixed margins instead of tight_layout, which draws the many strips twice
     fig.subplots_adjust(left=0.4, right=0.97, top=1 - 0.55 / height, bottom=0.3 / height,
                         hspace=0.9)
-    colours = plt.get_cmap("tab10").colors
+    colours = [plt.get_cmap("tab10").colors[j % 10] for j in range(len(runs))]
     for ax, row in zip(axes, rows, strict=True):
-        finite = [abs(v) for p in row.points if p for v in p if math.isfinite(v)]
-        limit = 1.15 * max(finite) if finite and max(finite) > 0 else 1e-3
-        ax.axvspan(*((0, limit) if row.higher_is_better else (-limit, 0)), color=BETTER_SHADE)
-        ax.axvline(0, color="#5b6474", linewidth=0.8)
-        for j, point in enumerate(row.points):
-            if point is not None:
-                _plot_point(ax, point, 0.25 * (j - (len(runs) - 1) / 2), colours[j % 10])
-        ax.set_xlim(-limit, limit)
-        ax.set_ylim(-0.5, 0.5)
-        ax.set_yticks([0], [plain(row.label)], fontsize=8)
-        # all deltas zero: no scale to show, only the zero line
-        ax.xaxis.set_major_locator(MaxNLocator(7) if finite and max(finite) > 0
-                                   else FixedLocator([0.0]))
-        ax.tick_params(axis="x", labelsize=7)
-    handles = [plt.Line2D([], [], color=colours[j % 10], marker="o", linestyle="")
-               for j in range(len(runs))]
+        _forest_strip(ax, row, colours)
+    handles = [plt.Line2D([], [], color=c, marker="o", linestyle="") for c in colours]
     fig.legend(handles, [plain(r) for r in runs], loc="upper right", fontsize=8, frameon=False)
     fig.suptitle(plain(title) + " (tuned − base; shaded: better)", fontsize=10, x=0.02,
                  ha="left")
     return _png(plt, fig, tight=False)
+
+
+def _forest_strip(ax: Any, row: ForestRow, colours: list[Any]) -> None:
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    finite = [abs(v) for p in row.points if p for v in p if math.isfinite(v)]
+    scale = max(finite, default=0.0)
+    limit = 1.15 * scale if scale > 0 else 1e-3
+    ax.axvspan(*((0, limit) if row.higher_is_better else (-limit, 0)), color=BETTER_SHADE)
+    ax.axvline(0, color="#5b6474", linewidth=0.8)
+    for j, point in enumerate(row.points):
+        if point is not None:
+            _plot_point(ax, point, 0.25 * (j - (len(colours) - 1) / 2), colours[j])
+    ax.set_xlim(-limit, limit)
+    ax.set_ylim(-0.5, 0.5)
+    ax.set_yticks([0], [plain(row.label)], fontsize=8)
+    # all deltas zero: no scale to show, only the zero line
+    ax.xaxis.set_major_locator(MaxNLocator(7) if scale > 0 else FixedLocator([0.0]))
+    ax.tick_params(axis="x", labelsize=7)
 
 
 def _plot_point(ax: Any, point: tuple[float, float, float], y: float, colour: Any) -> None:
