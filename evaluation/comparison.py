@@ -105,8 +105,10 @@ def find_base(tuned: Entry, candidates: list[Entry]) -> Entry | None:
 
 
 def group_runs(comparisons: list[Comparison]) -> list[Run]:
-    """Paired comparisons grouped by tuned model path, in first-seen order; a run is labelled
-    by its folder name, or by its last two path parts where two runs share a folder name."""
+    """Paired comparisons grouped by tuned model path, in first-seen order. A run is labelled
+    by its folder name, or by its last two path parts where two runs share a folder name; a
+    run evaluated twice on the same metrics (say with and without the chat template) becomes
+    one run per evaluation, labelled ``name @ evaluation folder``."""
     groups: dict[str, list[Comparison]] = {}
     for c in comparisons:
         if c.base is not None:
@@ -116,5 +118,21 @@ def group_runs(comparisons: list[Comparison]) -> list[Run]:
     for path, group in groups.items():
         name = group[0].subject.results.model.name
         label = name if names[name] == 1 else "/".join(Path(path).parts[-2:])
-        runs.append(Run(label, group))
+        parts = split_overlapping(group)
+        runs += [Run(label if len(parts) == 1 else f"{label} @ {part[0].subject.dir.parent.name}",
+                     part) for part in parts]
     return runs
+
+
+def split_overlapping(group: list[Comparison]) -> list[list[Comparison]]:
+    """Comparisons gathered so that no two in one part report the same metric key."""
+    parts: list[list[Comparison]] = []
+    for c in group:
+        keys = set(c.subject.results.metrics)
+        part = next((p for p in parts if not any(keys & set(x.subject.results.metrics)
+                                                 for x in p)), None)
+        if part is None:
+            parts.append([c])
+        else:
+            part.append(c)
+    return parts

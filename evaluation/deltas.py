@@ -63,8 +63,9 @@ def build_deltas(run: Run, boot: BootstrapSettings) -> list[Delta]:
                 continue
             order, spec = found
             base = c.base.results.metrics.get(key)
-            interval, note = compute_interval(c, key, spec, boot,
-                                              (_value(base), _value(metric)))
+            interval, note = (compute_interval(c, key, spec, boot, (_value(base), _value(metric)))
+                              if None not in (_value(base), _value(metric))
+                              else (None, "no value for one of the two models"))
             reference = tuned.metrics.get(f"{key.partition('/')[0]}/{spec.reference}")
             deltas.append(Delta(key, run.label, spec.panel, order, _value(base), _value(metric),
                                 metric.higher_is_better, interval, note, _value(reference)))

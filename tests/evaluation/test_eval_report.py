@@ -122,3 +122,15 @@ def test_no_results_is_a_user_error(tmp_path):
     (tmp_path / "bad" / "results.json").write_text("{}")
     with pytest.raises(UserError, match="not a lessmore results file"):
         report(tmp_path, tmp_path / "bad")
+
+
+def test_one_run_evaluated_twice_is_two_runs_in_the_panels(tmp_path, eval_dir):
+    """README's example: the same run evaluated plain and with the chat template."""
+    base = ModelInfo("smollm2", "embedded:smollm2", "base")
+    tuned = ModelInfo("run-1", "/runs/run-1", "tuned", {"name": "smollm2", "path": "embedded:smollm2"})
+    write_results(tmp_path / "chat" / "base", base, {"capital": (0.25, 10)})
+    write_results(tmp_path / "chat" / "tuned", tuned, {"capital": (0.5, 10)})
+    md = open(report(tmp_path, eval_dir, tmp_path / "chat")["markdown"], encoding="utf-8").read()
+    assert "| closed_book_qa/exact_match | run-1 @ chat | 0.250 | 0.500 | +0.250 |" in md
+    assert "| closed_book_qa/exact_match | run-1 @ eval | 0.389 | 0.472 | +0.083 |" in md
+    assert "## run-1 @ chat vs smollm2" in md and "## run-1 @ eval vs smollm2" in md
