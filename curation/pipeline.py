@@ -1,4 +1,5 @@
-"""``lessmore pipeline out=DIR``: curate → train → evaluate → report on the embedded default.
+"""``lessmore pipeline out=DIR``: curate → train → evaluate → weights → report on the embedded
+default.
 
 Each stage runs as its own process (``python -m <stage>``) with the overrides below, exactly as a
 user would run it by hand, so the pipeline adds no code path of its own; each stage reads only
@@ -33,6 +34,8 @@ class PipelineConfig:
     seed: int = 0
     method: str = "lora"
     probe: str = "quick"
+    suite: str = "demo"  # conf/suite/<name>.yaml: both panels, CPU-sized
+    weights: bool = True  # intruder-dimension analysis of the run against its base
     curate: list[str] = field(default_factory=list)  # extra overrides per stage
     train: list[str] = field(default_factory=list)
     evaluate: list[str] = field(default_factory=list)
@@ -42,7 +45,7 @@ register_schema("pipeline_schema", PipelineConfig)
 
 
 def build_commands(cfg: Any) -> list[tuple[str, list[str]]]:
-    """The four stage invocations, as (name, argv)."""
+    """The stage invocations, as (name, argv): curate, train, evaluate, [weights,] report."""
     out = Path(cfg.out)
     curated, run_dir, results, report = (out / d for d in ("curated", "run", "results", "report"))
     inputs = "[" + ",".join(cfg.inputs) + "]"
@@ -61,7 +64,9 @@ def build_commands(cfg: Any) -> list[tuple[str, list[str]]]:
         ("train", [*py, "training", f"data={curated}", f"out={run_dir}", *base,
                    f"method={cfg.method}", f"seed={cfg.seed}", *cfg.train]),
         ("evaluate", [*py, "evaluation", *model, f"model.path={run_dir}",
-                      f"out={results}", *cfg.evaluate]),
+                      f"out={results}", f"suite={cfg.suite}", *cfg.evaluate]),
+        *([("weights", [*py, "evaluation.weights", f"run={run_dir}",
+                        f"out={results / 'weights'}"])] if cfg.weights else []),
         ("report", [*py, "evaluation.report", f"results=[{results}]", f"out={report}"]),
     ]
 

@@ -46,6 +46,12 @@ def test_pipeline_stages_connect(pipeline_run):
     assert results == ["base", "tuned"]
     html = (out / "report/report.html").read_text()
     assert "base" in html and "tuned" in html
+    # the demo suite fills both panels; the weights stage's analysis reaches the report
+    tuned = json.loads((out / "results/tuned/results.json").read_text())
+    assert {k.split("/")[0] for k in tuned["metrics"]} >= {"closed_book_qa", "perplexity",
+                                                           "style", "ifeval"}
+    assert (out / "results/weights/weights.json").is_file()
+    assert "Intruder dimensions per run" in html
 
 
 def test_missing_input_is_one_line_without_traceback(tmp_path):
