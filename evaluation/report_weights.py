@@ -50,7 +50,8 @@ def build_weights_blocks(path: Path) -> list[Block]:
     blocks: list[Block] = [Note(
         f"From {path}: a tuned top-{settings.get('top_k')} left singular vector is an intruder "
         f"when its largest |cos| with every base singular vector is below epsilon = "
-        f"{settings.get('epsilon')}. A full fine-tune control is expected near 0.")]
+        f"{settings.get('epsilon')}. A full fine-tune control, where analysed, is expected "
+        "near 0.")]
     if runs:
         # the run first, then its control (the file's keys come back sorted)
         runs = {role: runs[role] for role in sorted(runs, key=lambda r: (r != "run", r))}
