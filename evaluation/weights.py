@@ -13,10 +13,14 @@ Layout of ``out``::
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from curation.core.config import UserError, save_resolved_config, stage_main, to_container
 from curation.core.io import collect_versions, write_json
@@ -101,8 +105,9 @@ def analyse_run(path: str, cfg: WeightsConfig, out: Path) -> RunReport:
     matrices = analyse_pairs(pairs, cfg.top_k, cfg.epsilon, cfg.threads)
     report = summarise(pairs, matrices, cfg.sweep)
     if pairs.method == "lora" and (cfg.peft_check or cfg.mitigate):
-        report.peft = check_against_peft(pairs.model, matrices, cfg.top_k, cfg.epsilon,
-                                         cfg.mitigation_lambda)
+        with limit_threads(cfg.threads):  # peft's SVDs run in torch (MKL)
+            report.peft = check_against_peft(pairs.model, matrices, cfg.top_k, cfg.epsilon,
+                                             cfg.mitigation_lambda)
         if cfg.mitigate:
             save_mitigated(pairs.model, pairs.tokenizer, out / "mitigated")
     elif cfg.peft_check or cfg.mitigate:
@@ -113,10 +118,8 @@ def analyse_run(path: str, cfg: WeightsConfig, out: Path) -> RunReport:
 def analyse_pairs(pairs: WeightPairs, top_k: int, epsilon: float, threads: int = 1
                   ) -> list[MatrixReport]:
     """One MatrixReport per pair, in model order (BLAS limited to ``threads``)."""
-    from threadpoolctl import threadpool_limits
-
     reports = []
-    with threadpool_limits(limits=threads):
+    with limit_threads(threads):
         for i in range(len(pairs.names)):
             factors = pairs.delta_factors[i]
             spectrum = compute_spectrum(pairs.base_weights[i].numpy(),
@@ -124,6 +127,20 @@ def analyse_pairs(pairs: WeightPairs, top_k: int, epsilon: float, threads: int =
                                         factors and (factors[0].numpy(), factors[1].numpy()))
             reports.append(build_matrix_report(pairs, i, spectrum, epsilon))
     return reports
+
+
+@contextlib.contextmanager
+def limit_threads(threads: int) -> Iterator[None]:
+    """BLAS (scipy's OpenBLAS) and torch limited to ``threads`` for the block, then restored."""
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def build_matrix_report(pairs: WeightPairs, i: int, spectrum: Spectrum, epsilon: float
