@@ -29,11 +29,13 @@ def build_panels(runs: list[Run], deltas: list[Delta], boot: BootstrapSettings) 
               "metrics); bold: the interval excludes 0.")
     labels = [r.label for r in runs]
     deltas = sorted(deltas, key=lambda d: (d.order, d.key, labels.index(d.run)))
-    parts = [_panel(p, labels, [d for d in deltas if d.panel == p]) for p in (IMITATION, CAPABILITY)]
+    ci = f"{boot.confidence:.0%} CI"
+    parts = [_panel(p, labels, [d for d in deltas if d.panel == p], ci)
+             for p in (IMITATION, CAPABILITY)]
     return Section("Imitation vs capability", [Note(method), Columns(parts)])
 
 
-def _panel(panel: str, runs: list[str], deltas: list[Delta]) -> Section:
+def _panel(panel: str, runs: list[str], deltas: list[Delta], ci: str) -> Section:
     if not deltas:
         return Section(PANEL_TITLES[panel], [Note("no metric of this panel in the results")])
     keys = list(dict.fromkeys(d.key for d in deltas))
@@ -41,7 +43,7 @@ def _panel(panel: str, runs: list[str], deltas: list[Delta]) -> Section:
                         [_point(deltas, key, run) for run in runs]) for key in keys]
     reference = any(d.reference is not None for d in deltas)
     header = ["metric", "run", "base", "tuned", *(["reference"] if reference else []),
-              "delta", "95% CI", "n"]
+              "delta", ci, "n"]
     rows = [[d.key + ("" if d.higher_is_better else " ↓"), d.run, _num(d.base), _num(d.tuned),
              *([_num(d.reference)] if reference else []), *_delta_cells(d)] for d in deltas]
     numeric = set(range(2, len(header)))
@@ -62,7 +64,8 @@ def _delta_cells(d: Delta) -> list[str | Cell]:
     """[delta, interval (or why there is none), n]."""
     if d.value is None:
         return ["—", d.note or "—", "—"]
-    significant = d.interval is not None and not (d.interval.low <= 0 <= d.interval.high)
+    significant = (d.interval is not None and math.isfinite(d.interval.low)
+                   and not d.interval.low <= 0 <= d.interval.high)
     tone = (d.tone + " strong").strip() if significant else d.tone
     ci = (f"[{d.interval.low:+.3f}, {d.interval.high:+.3f}]"
           if d.interval and math.isfinite(d.interval.low) else "—")
@@ -125,7 +128,8 @@ def _factuality_blocks(key: str, runs: list[Run], boot: BootstrapSettings) -> li
         if not shared:
             series[f"base ({run.label})"] = [_group(base, g) for g in categories]
         series[run.label] = [_group(c.subject.results.metrics[key], g) for g in categories]
-        header += ([] if shared else [f"base ({run.label})"]) + [run.label, "delta", "95% CI", "n"]
+        header += ([] if shared else [f"base ({run.label})"]) + [
+            run.label, "delta", f"{boot.confidence:.0%} CI", "n"]
         for row, g in zip(rows, categories, strict=True):
             row += ([] if shared else [_num(_group(base, g))]) + _category_cells(c, key, g, boot)
     plain_key = key.removesuffix(CATEGORY_SUFFIX)
