@@ -48,11 +48,14 @@ class ProxySpec:
 
 
 class ProxyModel(torch.nn.Module):
-    """Forward = large + alpha * (tuned - base), in float32, over the shared vocabulary."""
+    """Forward = large + alpha * (tuned - base), in float32, over the first ``vocab_size``
+    token ids (the shared vocabulary; default: the narrowest logits)."""
 
-    def __init__(self, large: Any, tuned: Any, base: Any, alpha: float) -> None:
+    def __init__(self, large: Any, tuned: Any, base: Any, alpha: float,
+                 vocab_size: int | None = None) -> None:
         super().__init__()
         self.large, self.tuned, self.base, self.alpha = large, tuned, base, alpha
+        self.vocab_size = vocab_size
         self.config = copy.deepcopy(large.config)
         # the engine reads its context limit from here: the smallest of the three
         self.config.max_position_embeddings = min(_max_positions(m) for m in self.parts)
@@ -73,7 +76,8 @@ class ProxyModel(torch.nn.Module):
             _logits(model, params, cache, input_ids=input_ids, attention_mask=attention_mask,
                     position_ids=position_ids, use_cache=use_cache, keep=logits_to_keep)
             for model, params, cache in zip(self.parts, self._signatures, caches, strict=True))
-        width = min(large.shape[-1], tuned.shape[-1], base.shape[-1])  # padded embeddings differ
+        # padded embeddings, or tokens one tokenizer added, lie beyond the shared vocabulary
+        width = self.vocab_size or min(large.shape[-1], tuned.shape[-1], base.shape[-1])
         logits = large[..., :width] + self.alpha * (tuned[..., :width] - base[..., :width])
         return CausalLMOutputWithPast(logits=logits, past_key_values=past_key_values)
 
@@ -111,19 +115,33 @@ def _eos_ids(model: Any) -> set[int]:
     return {int(i) for i in ids if i is not None}
 
 
-def check_shared_vocabulary(tokenizers: dict[str, Any], widths: dict[str, int]) -> None:
-    """Refuse models whose tokenizers map any token differently, or whose logits do not cover it."""
-    vocabularies = {role: tok.get_vocab() for role, tok in tokenizers.items()}
-    reference_role, reference = next(iter(vocabularies.items()))
-    for role, vocab in vocabularies.items():
-        if vocab != reference:
-            differ = len(set(vocab.items()) ^ set(reference.items()))
+def check_shared_vocabulary(tokenizers: dict[str, Any], widths: dict[str, int]) -> int:
+    """The size of the vocabulary the models share. Their tokenizers must be one tokenizer: the
+    same learned vocabulary, and every token of the smallest with the same id in the others;
+    only tokens added after it (a training run's extra special token) may differ, and are left
+    out. Refused otherwise, or when some model's logits do not cover the shared ids."""
+    learned = {role: _learned_vocab(tok) for role, tok in tokenizers.items()}
+    full = {role: tok.get_vocab() for role, tok in tokenizers.items()}
+    smallest = min(full, key=lambda role: len(full[role]))
+    shared = full[smallest]
+    for role in full:
+        differ = (len(set(learned[role].items()) ^ set(learned[smallest].items()))
+                  + sum(full[role].get(token) != i for token, i in shared.items()))
+        if differ:
             raise UserError(f"proxy tuning needs one vocabulary: the {role} model's tokenizer "
-                            f"differs from the {reference_role} model's ({len(vocab)} vs "
-                            f"{len(reference)} tokens, {differ} token/id pairs differ)")
-    if min(widths.values()) < len(reference):
+                            f"({len(full[role])} tokens) and the {smallest} model's "
+                            f"({len(shared)}) differ in {differ} token ids")
+    if sorted(shared.values()) != list(range(len(shared))):  # the logits are sliced to [:n]
+        raise UserError(f"proxy tuning: the {smallest} model's token ids are not 0..n-1")
+    if min(widths.values()) < len(shared):
         raise UserError(f"proxy tuning: logits of widths {widths} do not cover the "
-                        f"{len(reference)}-token vocabulary")
+                        f"{len(shared)}-token shared vocabulary")
+    return len(shared)
+
+
+def _learned_vocab(tokenizer: Any) -> dict[str, int]:
+    added = tokenizer.get_added_vocab()
+    return {t: i for t, i in tokenizer.get_vocab().items() if t not in added}
 
 
 def build_proxy_engine(spec: ProxySpec, *, batch_size: int = 16,
@@ -131,10 +149,11 @@ def build_proxy_engine(spec: ProxySpec, *, batch_size: int = 16,
     """Load the three models and drive their combination with the usual engine. Prompts are
     tokenised (and chat templates rendered) with the small tuned model's tokenizer."""
     loaded = {role: load_model(getattr(spec, role)) for role in ROLES}
-    check_shared_vocabulary({role: tok for role, (_, tok) in loaded.items()},
-                            {role: m.get_output_embeddings().weight.shape[0]
-                             for role, (m, _) in loaded.items()})
-    model = ProxyModel(*(loaded[role][0] for role in ROLES), alpha=spec.alpha)
+    vocab_size = check_shared_vocabulary({role: tok for role, (_, tok) in loaded.items()},
+                                         {role: m.get_output_embeddings().weight.shape[0]
+                                          for role, (m, _) in loaded.items()})
+    model = ProxyModel(*(loaded[role][0] for role in ROLES), alpha=spec.alpha,
+                       vocab_size=vocab_size)
     return GenerationEngine(model, loaded["tuned"][1], batch_size=batch_size,
                             show_progress=show_progress)
 

@@ -96,6 +96,27 @@ def test_a_different_vocabulary_is_refused(tiny_dirs):
         proxy_of(tiny_dirs, "s0", "other", "s0", alpha=1.0)
 
 
+def test_tokens_a_run_appended_are_left_out(tiny_dirs, tmp_path):
+    """A tuned run whose tokenizer gained a token (the others' ids unchanged) is accepted; the
+    proxy combines over the shared ids only, even where padded embeddings of the large model
+    and the small base cover the new id, so it never emits the token they lack."""
+    model, tokenizer = load_model(cfg(tiny_dirs["s1"]))
+    tokenizer.add_tokens(["<|extra|>"])
+    model.resize_token_embeddings(len(tokenizer))
+    with torch.no_grad():
+        model.get_output_embeddings().weight[-1] = 50.0  # it would win every step
+    model.save_pretrained(tmp_path / "grown")
+    tokenizer.save_pretrained(tmp_path / "grown")
+    padded, padded_tokenizer = load_model(cfg(tiny_dirs["s0"]))
+    padded.resize_token_embeddings(576)  # logits wider than the vocabulary, as many models pad
+    padded.save_pretrained(tmp_path / "padded")
+    padded_tokenizer.save_pretrained(tmp_path / "padded")
+    dirs = {**tiny_dirs, "grown": tmp_path / "grown", "padded": tmp_path / "padded"}
+    proxy = proxy_of(dirs, "padded", "grown", "padded", alpha=1.0)
+    assert proxy.model.vocab_size == len(tokenizer) - 1 == len(padded_tokenizer)
+    assert "<|extra|>" not in "".join(t for (t,) in proxy.generate(PROMPTS, GREEDY))
+
+
 def test_small_base_defaults_to_the_tuned_runs_base(tiny_dirs, tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
