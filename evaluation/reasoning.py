@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from curation.core.config import UserError
 from curation.core.generation import DecodeSettings
 
 from .fewshot import FewShotBenchmark, compute_rows_fingerprint, render_list
@@ -87,6 +88,11 @@ class FewShotGeneration(FewShotBenchmark):
 
     def settings(self) -> dict[str, Any]:
         return {**super().settings(), "decoding": "greedy", "metric": "exact_match (lm-eval)"}
+
+    def load_data(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        if not self.filters:
+            raise UserError(f"{self.name}: filters is empty; every score needs an extraction")
+        return super().load_data()
 
     def evaluate(self, engine: Any, data: Any = None) -> BenchmarkResult:
         items, pool = data if data is not None else self.load_data()

@@ -167,6 +167,8 @@ def test_bad_definitions_are_user_errors(gsm8k_files):
         FewShotGeneration(data=test, fewshot_data=train, sampler="balanced").load_data()
     with pytest.raises(UserError, match="not found"):
         FewShotGeneration(data=test + ".missing").load_data()
+    with pytest.raises(UserError, match="filters is empty"):
+        FewShotGeneration(data=test, fewshot_data=train, filters=[]).load_data()
 
 
 def test_chat_template_mode_renders_shots_as_turns(gsm8k_files, tiny_lm):
