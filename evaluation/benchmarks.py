@@ -74,9 +74,8 @@ class ClosedBookQA(Benchmark):
     max_new_tokens: int = 16
     stop: list[str] = field(default_factory=lambda: ["\n"])
     chat_template: bool = False  # render with the training chat template instead of Q:/A: text
-    # curation's select.idk_answer (what unknown: relabel_idk trains the model to say)
-    idk_answers: list[str] = field(default_factory=lambda: ["I don't know."])
-    category_field: str | None = "probe_category"
+    idk_answers: list[str] = field(default_factory=lambda: ["I don't know."])  # select.idk_answer
+    category_field: str | None = "probe_category"  # the probe's SliCK category; None: no split
     limit: int | None = None  # first n eval items, for smoke runs
 
     def settings(self) -> dict[str, Any]:
