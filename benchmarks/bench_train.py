@@ -234,13 +234,50 @@ def count_padding(trainer) -> dict:
             "padding_share": round(1 - real / positions, 4) if positions else None}
 
 
+def profile_train(report: dict) -> None:
+    """``--profile``: cProfile and the garbage collector's time around ``Trainer.train`` (both
+    sides call it), into ``report`` when training ends. Profiling slows the run: compare its
+    call counts and shares of time, not its timings."""
+    import cProfile
+    import gc
+    import pstats
+
+    from transformers import Trainer
+
+    profiler, gc_s, started, real_train = cProfile.Profile(), [0.0], [0.0], Trainer.train
+
+    def on_gc(phase, info):
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            gc_s[0] += time.perf_counter() - started[0]
+
+    def train(self, *args, **kwargs):
+        gc.callbacks.append(on_gc)
+        profiler.enable()
+        try:
+            return real_train(self, *args, **kwargs)
+        finally:
+            profiler.disable()
+            gc.callbacks.remove(on_gc)
+            stats = pstats.Stats(profiler)
+            top = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:12]  # by own time
+            report.update(function_calls=stats.total_calls, gc_s=gc_s[0], top_own_time_s={
+                f"{Path(f).name}:{line}({name})": round(v[2], 3)
+                for (f, line, name), v in top})
+
+    Trainer.train = train
+
+
 def worker(spec_path: str) -> None:
     """Subprocess body: one run of one side; writes its measurements next to the spec."""
     spec = json.loads(Path(spec_path).read_text())
     import torch
 
     torch.set_num_threads(spec["threads"])
-    phases, timer = Phases(), _step_timer()
+    phases, timer, profile = Phases(), _step_timer(), {}
+    if spec.get("profile"):
+        profile_train(profile)
     run = run_lessmore if spec["side"] == "lessmore" else run_bare
     trainer, result = run(spec, phases, timer)
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -265,6 +302,8 @@ def worker(spec_path: str) -> None:
         args={k: v for k, v in trainer.args.to_dict().items() if k not in UNCOMPARED_ARGS})
     if spec.get("count_padding"):
         result.update(count_padding(trainer))
+    if profile:
+        result["profile"] = {**profile, "function_calls_per_step": profile["function_calls"] / steps}
     Path(spec["result"]).write_text(json.dumps(result, default=str))
 
 
@@ -315,7 +354,7 @@ def compare_args(a: dict, b: dict) -> dict:
 def bench_overhead(args, root: Path, data: Path) -> dict:
     """``--repeats`` pairs of (lessmore, bare), alternating which goes first."""
     common = dict(data=str(data), method="lora", max_length=args.max_length, batch=args.batch,
-                  max_steps=args.steps, packing=False)
+                  max_steps=args.steps, packing=False, profile=args.profile)
     pairs = []
     for r in range(args.repeats):
         order = ("lessmore", "bare") if r % 2 == 0 else ("bare", "lessmore")
@@ -407,6 +446,9 @@ def main() -> None:
     ap.add_argument("--full-repeats", type=int, default=1)
     ap.add_argument("--packing-repeats", type=int, default=1)
     ap.add_argument("--parts", default="overhead,methods,packing")
+    ap.add_argument("--profile", action="store_true",
+                    help="overhead runs under cProfile: Python calls per step, gc time, the "
+                         "functions with most own time (slower: compare counts, not timings)")
     ap.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                     help="before each run, wait up to this long for the other processes on the "
                          "machine to leave the run's cores free (other processes under "
