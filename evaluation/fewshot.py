@@ -12,6 +12,7 @@ is a Jinja template, and a rendered ``[...]`` is read as a Python list literal (
 
 from __future__ import annotations
 
+import abc
 import ast
 import contextlib
 import functools
@@ -101,9 +102,9 @@ class FewShotBenchmark(Benchmark):
                             "template")
         return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
+    @abc.abstractmethod
     def shot_answer(self, row: dict[str, Any]) -> str:
         """The answer a shot shows after its text (subclasses: the gold target)."""
-        raise NotImplementedError
 
     def group_of(self, row: dict[str, Any]) -> str | None:
         return None if self.group_field is None else str(row.get(self.group_field))

@@ -10,14 +10,13 @@ Layout of ``out``::
 from __future__ import annotations
 
 import gc
-import json
 import logging
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from curation.core.backends import build_engine
-from curation.core.config import UserError, save_resolved_config, to_container
+from curation.core.config import save_resolved_config, to_container
 from curation.core.generation import GenerationEngine
 from curation.core.io import collect_versions, redact_secrets, write_json, write_jsonl
 from curation.core.models import ModelConfig
@@ -26,11 +25,10 @@ from .benchmarks import Benchmark, build_benchmarks
 from .caching import CachedEngine, open_cache
 from .config import EvalConfig
 from .proxy import ProxySpec, build_proxy_engine, open_proxy_cache, resolve_proxy_targets
-from .results import RESULTS_NAME, SAMPLES_DIR, ModelInfo, Results
+from .results import RESULTS_NAME, SAMPLES_DIR, ModelInfo, Results, read_train_manifest
 
 log = logging.getLogger(__name__)
 
-MANIFEST_NAME = "manifest.json"
 
 
 def run(cfg: EvalConfig) -> dict[str, dict[str, Any]]:
@@ -89,22 +87,6 @@ def resolve_targets(model_cfg: ModelConfig, *, compare_base: bool
     if compare_base:
         targets.append((ModelInfo(base_cfg.name, base_cfg.path, "base"), base_cfg))
     return targets
-
-
-def read_train_manifest(path: str) -> dict[str, Any] | None:
-    """The manifest of a lessmore training run directory, or None for any other model path."""
-    manifest_path = Path(path).expanduser() / MANIFEST_NAME
-    if not manifest_path.is_file():
-        return None
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise UserError(f"{manifest_path}: unreadable manifest ({e})") from None
-    if not isinstance(manifest, dict) or manifest.get("stage") != "train":
-        return None
-    if not isinstance(manifest.get("base_model"), dict) or "path" not in manifest["base_model"]:
-        raise UserError(f"{manifest_path}: training manifest has no base_model.path")
-    return manifest
 
 
 def load_engine(model_cfg: ModelConfig | ProxySpec, batch_size: int, show_progress: bool

@@ -8,7 +8,6 @@ base linear layer by linear layer; layers whose weights did not change are left 
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from curation.core.models import (
     read_adapter_base,
     resolve_model_path,
 )
+
+from .results import read_train_manifest
 
 log = logging.getLogger(__name__)
 
@@ -83,19 +84,13 @@ def read_run_base(path: str) -> str | None:
     local = Path(path).expanduser()
     if is_adapter_dir(local):
         return read_adapter_base(local)
-    manifest_path = local / "manifest.json"
-    if not manifest_path.is_file():
-        return None
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise UserError(f"{manifest_path}: unreadable manifest ({e})") from None
-    if not isinstance(manifest, dict) or manifest.get("stage") != "train":
+    manifest = read_train_manifest(str(local))
+    if manifest is None:
         return None
     resolved = manifest.get("base_model_path")
     if resolved and Path(resolved).is_dir():
         return resolved
-    return (manifest.get("base_model") or {}).get("path")
+    return manifest["base_model"]["path"]
 
 
 def _cpu_float32(path: str) -> ModelConfig:
