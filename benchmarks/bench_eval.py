@@ -195,7 +195,7 @@ def main() -> None:
     p.add_argument("--model", default="embedded:smollm2")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--lmeval-batch-size", type=int, default=8)
-    p.add_argument("--batch-size", type=int, default=16, help="lessmore's batch_size")
+    p.add_argument("--batch-size", type=int, default=64, help="lessmore's batch_size (its default)")
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--chat", action="store_true", help="both sides with the chat template")
     p.add_argument("--wait-quiet", type=float, default=0.0,

@@ -3,7 +3,8 @@
 The decoding loop is written here rather than delegated to ``model.generate`` so that a
 prompt's completions depend only on the prompt and the settings, never on the batch size or on
 which other prompts share its batch: left padding with matching ``position_ids``, one seeded
-``torch.Generator`` per sampled sequence, and batches built from length-sorted prompts.
+``torch.Generator`` per sampled sequence, and batches of prompts in token order. Token runs that
+several prompts share are encoded once (:mod:`.prefix_tree`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,27 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import inspect
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from tqdm.auto import tqdm
-from transformers import DynamicCache
+from transformers import DynamicCache, PreTrainedModel
+from transformers.cache_utils import DynamicLayer
+
+from .kvcache import roomy_cache
+from .prefix_tree import PrefixPlan
+
+# Per shared node of a PrefixPlan (key: its index) and per prompt tail (key: ~prompt index):
+# its keys and values per layer, each [kv heads, tokens, head dim].
+_NodeCache = dict[int, list[tuple[torch.Tensor, torch.Tensor]]]
+# A forward pass costs about as much as this many more tokens in it (weights read, Python):
+# segments are batched to trade that against padding.
+_FORWARD_COST_TOKENS = 32
+# At most this many (padded) tokens per prefill forward of segments, bounding its activations.
+_PREFILL_TOKENS = 8192
 
 
 @dataclass
@@ -50,9 +65,9 @@ class GenerationEngine:
                  show_progress: bool = True, min_shared_prefix: int = 16) -> None:
         """``batch_size`` counts sequences decoded at once (prompts x sampled copies).
 
-        When the prompts of a batch share at least ``min_shared_prefix`` leading tokens (a
-        few-shot prefix), that prefix is encoded once and its KV cache shared by the batch;
-        0 turns this off.
+        Runs of at least ``min_shared_prefix`` tokens that several prompts share (few-shot
+        shots, in any order per item) are encoded once and their KV cache reused by each prompt
+        (a radix tree over the prompts, :mod:`.prefix_tree`); 0 turns this off.
         """
         self.model, self.tokenizer = model, tokenizer
         self.batch_size = max(1, batch_size)
@@ -70,6 +85,7 @@ class GenerationEngine:
         self._cache_kwarg = "cache" if "cache" in params else "past_key_values"
         self._keeps_logits = "logits_to_keep" in params
         self.max_length = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+        self._plain_cache = _shares_kv(model)
 
     # ---------------------------------------------------------------- generation
 
@@ -82,25 +98,26 @@ class GenerationEngine:
         # Greedy copies are identical, so decode once and repeat the text.
         copies = n if _samples(settings) else 1
         ids = [self._encode(p) or [self.prefix_id] for p in prompts]
-        # Sorting by token ids puts prompts that share a few-shot prefix side by side (and
-        # similar lengths together), so a batch can encode its common prefix once.
-        order = sorted(range(len(prompts)), key=lambda i: ids[i])
+        # Every prompt keeps its last token for its own forward, which gives its first logits.
+        plan = self._plan(ids, [len(x) - 1 for x in ids])
         per_batch = max(1, self.batch_size // copies)
         results: list[list[str]] = [[] for _ in prompts]
+        kv: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {}
         with self._inference(), self._bar(len(prompts), desc) as bar:
-            for chunk in self._plan_batches(ids, order, per_batch):
-                outs = self._generate_batch([ids[i] for i in chunk], [prompts[i] for i in chunk],
+            for start in range(0, len(plan.order), per_batch):
+                chunk = plan.order[start:start + per_batch]
+                outs = self._generate_batch(plan, chunk, kv, [prompts[i] for i in chunk],
                                             settings, copies)
                 for i, texts in zip(chunk, outs, strict=True):
                     results[i] = texts * (n // copies)
                 bar.update(len(chunk))
         return results
 
-    def _generate_batch(self, ids: list[list[int]], prompts: list[str], s: DecodeSettings,
-                        copies: int) -> list[list[str]]:
+    def _generate_batch(self, plan: PrefixPlan, chunk: list[int], kv: _NodeCache,
+                        prompts: list[str], s: DecodeSettings, copies: int) -> list[list[str]]:
         """Decode one batch: prefill once, expand the cache for copies, then step token by token."""
-        cache = DynamicCache(config=self.model.config)
-        logits, mask = self._prefill(ids, cache)
+        firsts, mask, cache = self._prefill(plan, chunk, kv, keep=1, room=s.max_new_tokens)
+        logits = torch.stack([x[-1] for x in firsts])
         if copies > 1:  # the prompt is encoded once; its copies share the prefill's KV cache
             cache.batch_repeat_interleave(copies)
             logits, mask = logits.repeat_interleave(copies, 0), mask.repeat_interleave(copies, 0)
@@ -120,49 +137,108 @@ class GenerationEngine:
         texts = [_cut_at_stop(self._decode(row.tokens), s.stop) for row in rows]
         return [texts[k * copies:(k + 1) * copies] for k in range(len(prompts))]
 
-    def _plan_batches(self, ids: list[list[int]], order: list[int], per_batch: int
-                      ) -> list[list[int]]:
-        """Consecutive runs of ``order``, at most ``per_batch`` long, cut early where the next
-        prompt would lose most of the few-shot prefix the batch's prompts share, but only once
-        the batch is half full: prompts whose shots come in a different order per item (lm-eval's
-        sampler) share ever shorter prefixes, and batches of 2 would cost more decode steps than
-        the prefix saves."""
-        batches: list[list[int]] = []
-        shared = 0  # tokens every prompt of the current batch shares
-        for i in order:
-            if batches and len(batches[-1]) < per_batch:
-                batch = batches[-1]
-                joined = min(shared, _common_prefix_len([ids[batch[0]], ids[i]]))
-                if not (self.min_shared_prefix and len(batch) > 1 and len(batch) * 2 >= per_batch
-                        and shared >= self.min_shared_prefix and joined * 2 < shared):
-                    batch.append(i)
-                    shared = joined
-                    continue
-            batches.append([i])
-            shared = len(ids[i])
-        return batches
+    # ---------------------------------------------------------------- shared prefixes
 
-    def _prefill(self, ids: list[list[int]], cache: DynamicCache
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Encode a batch of prompts into ``cache``; returns last-position logits and the mask.
+    def _plan(self, seqs: list[list[int]], shareable: list[int]) -> PrefixPlan:
+        """The radix tree whose shared runs are encoded once (none when sharing is off)."""
+        on = self.min_shared_prefix > 0 and self._plain_cache
+        return PrefixPlan(seqs, shareable, self.min_shared_prefix if on else sys.maxsize)
 
-        A prefix shared by every prompt is encoded once and its cache repeated; the suffixes
-        follow, left-padded, so the padding sits between prefix and suffix (masked out, and
-        position ids count real tokens only).
+    def _prefill(self, plan: PrefixPlan, rows: list[int], kv: _NodeCache, *, keep: int,
+                 room: int | None = None
+                 ) -> tuple[list[torch.Tensor], torch.Tensor | None, DynamicCache | None]:
+        """Encode the prompts ``rows``: per prompt, the logits of its last ``keep`` positions;
+        unless ``room`` is None, also the batch's attention mask and KV cache (prompts
+        right-aligned, with room for that many more tokens).
+
+        For a model whose cache the engine cannot assemble (see ``_shares_kv``) this is one
+        left-padded forward of the whole prompts. Otherwise the uncached nodes of the rows' paths and then the rows' own tails are encoded, each on top
+        of its ancestors' cached keys and values, in forwards of segments of similar length
+        (padding costs as much as tokens); the batch's cache is then copied together from the
+        pieces, and nodes no later prompt needs are dropped.
         """
-        shared = _common_prefix_len(ids) if len(ids) > 1 and self.min_shared_prefix else 0
-        shared = min(shared, min(len(x) for x in ids) - 1)  # every row keeps a suffix token
-        if shared < max(1, self.min_shared_prefix):
-            input_ids, mask = self._left_pad(ids)
-            return self._forward(input_ids, mask, _positions(mask), cache, keep=1)[:, -1], mask
-        prefix = torch.tensor([ids[0][:shared]], device=self.device)
-        self._forward(prefix, torch.ones_like(prefix), _positions(torch.ones_like(prefix)), cache,
-                      keep=1)
-        cache.batch_repeat_interleave(len(ids))
-        suffix_ids, suffix_mask = self._left_pad([x[shared:] for x in ids])
-        mask = torch.cat([suffix_mask.new_ones(len(ids), shared), suffix_mask], dim=1)
-        positions = shared + _positions(suffix_mask)
-        return self._forward(suffix_ids, mask, positions, cache, keep=1)[:, -1], mask
+        if not self._plain_cache:  # e.g. a proxy's three models: let the model fill its cache
+            logits, mask, cache = self._extend([[] for _ in rows], [plan.seqs[i] for i in rows],
+                                               [0] * len(rows), kv, keep=keep)
+            return list(logits), mask, cache
+        # A job is a node (key: its index) or a prompt's tail (key: ~prompt index).
+        def path(j: int) -> list[int]:
+            return plan.path[~j] if j < 0 else plan.ancestors(plan.nodes[j])
+
+        def tokens(j: int) -> list[int]:
+            return plan.tail(~j) if j < 0 else plan.nodes[j].tokens
+
+        todo = sorted({n for i in rows for n in plan.path[i] if n not in kv}) + [~i for i in rows]
+        logits: dict[int, torch.Tensor] = {}
+        while todo:
+            ready = sorted((j for j in todo if all(n in kv for n in path(j))),
+                           key=lambda j: len(tokens(j)))
+            for chunk in _chunks([len(tokens(j)) for j in ready], self.batch_size,
+                                 _FORWARD_COST_TOKENS, _PREFILL_TOKENS):
+                jobs = [ready[k] for k in chunk]
+                out, _, cache = self._extend(
+                    [path(j) for j in jobs], [tokens(j) for j in jobs],
+                    [sum(len(plan.nodes[n].tokens) for n in path(j)) for j in jobs], kv,
+                    keep=keep if any(j < 0 for j in jobs) else 1)
+                for b, j in enumerate(jobs):
+                    if j < 0:
+                        logits[j] = out[b]
+                    if j >= 0 or room is not None:
+                        width = len(tokens(j))
+                        kv[j] = [(layer.keys[b, :, -width:].clone(),
+                                  layer.values[b, :, -width:].clone()) for layer in cache.layers]
+            todo = [j for j in todo if j not in ready]
+        mask = cache = None
+        if room is not None:
+            lengths = [len(plan.seqs[i]) for i in rows]
+            width = max(lengths)
+            cache = roomy_cache(self._gather([[*plan.path[i], ~i] for i in rows], lengths, width,
+                                             room, kv), width, self.model.config)
+            mask = torch.tensor([[0] * (width - n) + [1] * n for n in lengths], device=self.device)
+        for i in rows:
+            kv.pop(~i, None)
+            for node in plan.path[i]:
+                plan.nodes[node].users -= 1
+                if not plan.nodes[node].users:
+                    del kv[node]
+        return [logits[~i] for i in rows], mask, cache
+
+    def _extend(self, paths: list[list[int]], segments: list[list[int]], starts: list[int],
+                kv: _NodeCache, *, keep: int
+                ) -> tuple[torch.Tensor, torch.Tensor, DynamicCache]:
+        """One forward of ``segments`` (left-padded) on top of the cached nodes of ``paths``
+        (also left-padded, so padding may sit between a row's path and its segment: masked,
+        and position ids count real tokens only). Returns the last ``keep`` positions' logits,
+        the mask and the cache."""
+        width = max(starts)
+        cache = (roomy_cache(self._gather(paths, starts, width, max(map(len, segments)), kv),
+                             width, self.model.config) if width
+                 else DynamicCache(config=self.model.config))
+        input_ids, seg_mask = self._left_pad(segments)
+        past = torch.tensor([[0] * (width - n) + [1] * n for n in starts], dtype=torch.long,
+                            device=self.device).reshape(len(starts), width)
+        mask = torch.cat([past, seg_mask], dim=1)
+        positions = torch.tensor(starts, device=self.device)[:, None] + _positions(seg_mask)
+        return self._forward(input_ids, mask, positions, cache, keep=keep), mask, cache
+
+    def _gather(self, paths: list[list[int]], lengths: list[int], width: int, room: int,
+                kv: _NodeCache) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per layer, the batch's keys and values: row b holds its path's pieces in order,
+        right-aligned in ``width`` positions (zeros before them, which the mask hides), and
+        ``room`` more positions after them for the tokens to come."""
+        some = next(n for path in paths for n in path)
+        data = []
+        for layer, (k0, _) in enumerate(kv[some]):
+            keys = k0.new_zeros(len(paths), k0.shape[0], width + room, k0.shape[-1])
+            values = torch.zeros_like(keys)
+            for b, path in enumerate(paths):
+                at = width - lengths[b]
+                for node in path:
+                    k, v = kv[node][layer]
+                    keys[b, :, at:at + k.shape[1]], values[b, :, at:at + k.shape[1]] = k, v
+                    at += k.shape[1]
+            data.append((keys, values))
+        return data
 
     def _next_tokens(self, logits: torch.Tensor, rows: list[_Row],
                      s: DecodeSettings) -> torch.Tensor:
@@ -207,17 +283,33 @@ class GenerationEngine:
 
         Context and continuation are encoded separately and their ids concatenated; an empty
         context is replaced by the BOS (else EOS) token, and over-long inputs are cut on the left.
+        Requests with the same model input (the options of a question whose continuations are
+        one token each) share one forward row; shared few-shot prefixes are encoded once.
         """
         encoded = [self._encode_request(c, x) for c, x in requests]
-        order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i][0]))
+        row_of: dict[tuple[int, ...], int] = {}
+        inputs: list[list[int]] = []
+        needed: list[int] = []  # per row: how many trailing positions' logits are scored
+        users: list[list[int]] = []  # per row: the requests it serves
+        for q, (inp, cont) in enumerate(encoded):
+            if cont:
+                r = row_of.setdefault(tuple(inp), len(inputs))
+                if r == len(inputs):
+                    inputs.append(inp), needed.append(0), users.append([])
+                needed[r] = max(needed[r], len(cont))
+                users[r].append(q)
+        plan = self._plan(inputs, [len(x) - k for x, k in zip(inputs, needed, strict=True)])
         results: list[tuple[float, bool]] = [(0.0, True)] * len(requests)
+        kv: _NodeCache = {}
         with self._inference(), self._bar(len(requests), desc) as bar:
-            for start in range(0, len(order), self.batch_size):
-                chunk = order[start:start + self.batch_size]
-                scores = self._score_batch([encoded[i] for i in chunk])
-                for i, score in zip(chunk, scores, strict=True):
-                    results[i] = score
-                bar.update(len(chunk))
+            bar.update(len(requests) - sum(len(u) for u in users))  # empty continuations
+            for start in range(0, len(plan.order), self.batch_size):
+                chunk = plan.order[start:start + self.batch_size]
+                logits, _, _ = self._prefill(plan, chunk, kv, keep=max(needed[r] for r in chunk))
+                for b, r in enumerate(chunk):
+                    for q in users[r]:
+                        results[q] = _score(logits[b], encoded[q][1])
+                bar.update(sum(len(users[r]) for r in chunk))
         return results
 
     def _encode_request(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
@@ -228,23 +320,6 @@ class GenerationEngine:
         if self.max_length:
             whole = whole[-(self.max_length + 1):]
         return whole[:-1], cont
-
-    def _score_batch(self, batch: list[tuple[list[int], list[int]]]) -> list[tuple[float, bool]]:
-        """Score one batch; left padding puts every continuation at the right edge of its row."""
-        input_ids, mask = self._left_pad([inp for inp, _ in batch])
-        # Only the positions that predict continuation tokens need the vocab projection.
-        keep = max(1, max(len(cont) for _, cont in batch))
-        logits = self._forward(input_ids, mask, _positions(mask), keep=keep)
-        out = []
-        for k, (_, cont) in enumerate(batch):
-            if not cont:
-                out.append((0.0, True))
-                continue
-            rows = logits[k, -len(cont):].float().log_softmax(dim=-1)
-            target = torch.tensor(cont, device=rows.device)
-            picked = rows.gather(-1, target[:, None]).sum().item()
-            out.append((picked, bool((rows.argmax(dim=-1) == target).all())))
-        return out
 
     # ---------------------------------------------------------------- helpers
 
@@ -330,12 +405,46 @@ def sample_seed(s: DecodeSettings, prompt: str, index: int) -> int:
     return int.from_bytes(hashlib.sha256(key).digest()[:8], "little") & ((1 << 63) - 1)
 
 
-def _common_prefix_len(seqs: list[list[int]]) -> int:
-    first, n = seqs[0], min(len(x) for x in seqs)
-    for k in range(n):
-        if any(x[k] != first[k] for x in seqs):
-            return k
-    return n
+def _chunks(sizes: list[int], most: int, forward_cost: int, tokens: int) -> list[list[int]]:
+    """Split ascending ``sizes`` into consecutive batches of at most ``most`` rows and (unless
+    one row is longer) ``tokens`` padded tokens, minimising the padded tokens plus
+    ``forward_cost`` per batch (each batch pads to its last size)."""
+    best = [0] + [sys.maxsize] * len(sizes)  # best[k]: the cost of the first k sizes
+    cut = [0] * (len(sizes) + 1)
+    for k in range(1, len(sizes) + 1):
+        for j in range(k - 1, max(0, k - most) - 1, -1):
+            if j < k - 1 and (k - j) * sizes[k - 1] > tokens:
+                break
+            cost = best[j] + forward_cost + (k - j) * sizes[k - 1]
+            if cost < best[k]:
+                best[k], cut[k] = cost, j
+    bounds, k = [], len(sizes)
+    while k:
+        bounds.append((cut[k], k))
+        k = cut[k]
+    return [list(range(a, b)) for a, b in reversed(bounds)]
+
+
+def _score(logits: torch.Tensor, cont: list[int]) -> tuple[float, bool]:
+    """Summed log-prob of ``cont`` from the last ``len(cont)`` rows of ``logits``, and whether
+    each of its tokens is the argmax."""
+    rows = logits[-len(cont):].float().log_softmax(dim=-1)
+    target = torch.tensor(cont, device=rows.device)
+    picked = rows.gather(-1, target[:, None]).sum().item()
+    return picked, bool((rows.argmax(dim=-1) == target).all())
+
+
+def _shares_kv(model: Any) -> bool:
+    """Whether the engine may build the model's KV cache from cached prefix nodes: a
+    transformers model whose cache is one plain (not sliding, not shared) layer per layer."""
+    inner = _unwrap(model)
+    if not isinstance(inner, PreTrainedModel):
+        return False
+    config = inner.config.get_text_config(decoder=True)
+    if getattr(config, "num_kv_shared_layers", 0):
+        return False
+    layers = DynamicCache(config=inner.config).layers
+    return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
 
 
 def _cut_at_stop(text: str, stop: list[str]) -> str:

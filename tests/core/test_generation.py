@@ -179,14 +179,65 @@ def test_shared_prefix_cache_gives_the_same_outputs(lm):
         assert shared == alone
 
 
-def test_batches_are_cut_at_a_lost_prefix_only_once_half_full(lm):
-    """Prompts with shots in a different order per item share ever shorter prefixes; cutting at
-    each loss would make batches of 2 (and more decode steps than the prefix saves)."""
-    eng = engine(lm)
-    shot = [[100 + k] * 20 for k in range(3)]  # three 20-token shots
-    ids = [shot[0] + shot[1] + [1], shot[0] + shot[1] + [2], shot[0] + shot[2] + [3],
-           shot[0] + shot[2] + [4], shot[1] + shot[0] + [5], shot[1] + shot[0] + [6]]
-    order = list(range(len(ids)))
-    assert eng._plan_batches(ids, order, 4) == [[0, 1, 2, 3], [4, 5]]  # cut where nothing is shared
-    assert eng._plan_batches(ids, order, 16) == [order]   # never half full: one batch
-    assert eng._plan_batches(ids, order, 2) == [[0, 1], [2, 3], [4, 5]]
+SHOTS = ["Q: What is the capital of France?\nA: Paris\n\n",
+         "Q: Who wrote the book of the river?\nA: The author of one two three\n\n",
+         "Q: What is the currency of japan?\nA: The yen, one two three four\n\n"]
+ORDERS = [(0, 1, 2), (0, 2, 1), (1, 0, 2), (0, 1), (2, 1, 0), (0, 2, 1)]  # last two repeat
+
+
+def shot_prompts():
+    """Few-shot prompts whose shots come in a different order per item (lm-eval's sampler)."""
+    questions = ["capital of Italy", "river of Rome", "city", "author of it", "one two", "capital"]
+    return ["".join(SHOTS[k] for k in order) + f"Q: What is the {q}?\nA:"
+            for order, q in zip(ORDERS, questions, strict=True)]
+
+
+def count_tokens(monkeypatch):
+    """Real (unpadded) input tokens of every prefill forward (prompt tokens, not decode steps)."""
+    seen: list[int] = []
+    extend = GenerationEngine._extend
+
+    def counting(self, paths, segments, starts, kv, *, keep):
+        seen.append(sum(len(x) for x in segments))
+        return extend(self, paths, segments, starts, kv, keep=keep)
+
+    monkeypatch.setattr(GenerationEngine, "_extend", counting)
+    return seen
+
+
+def test_prefix_tree_shares_runs_of_shots_in_any_order(lm, monkeypatch):
+    """Shots drawn in a different order per item: every shared run is encoded once, and the
+    outputs (greedy, sampled, scores) equal encoding each prompt whole."""
+    model, tok = lm
+    prompts = shot_prompts() + shot_prompts()[-2:]  # and two exact duplicates
+    tree = GenerationEngine(model, tok, batch_size=3, show_progress=False, min_shared_prefix=4)
+    alone = GenerationEngine(model, tok, batch_size=3, show_progress=False, min_shared_prefix=0)
+    greedy = DecodeSettings(max_new_tokens=6)
+    sampled = DecodeSettings(max_new_tokens=6, do_sample=True, temperature=0.7, top_k=40,
+                             num_return_sequences=2, seed=3)
+    requests = [(p, x) for p in prompts[:4] for x in (" Paris", " Rome", " the river of it")]
+    expected = [alone.generate(prompts, greedy), alone.generate(prompts, sampled),
+                alone.loglikelihood(requests)]
+    seen = count_tokens(monkeypatch)
+    assert tree.generate(prompts, greedy) == expected[0]
+    whole = sum(len(tok.encode(p, add_special_tokens=False)) for p in prompts)
+    assert sum(seen) < 0.6 * whole  # the shared shots were encoded once
+    assert tree.generate(prompts, sampled) == expected[1]
+    for (lp, top), (ref_lp, ref_top) in zip(tree.loglikelihood(requests), expected[2], strict=True):
+        assert lp == pytest.approx(ref_lp, abs=1e-4) and top == ref_top
+    assert [x for (x,) in expected[0]] == [x for (x,) in GenerationEngine(
+        model, tok, batch_size=16, show_progress=False).generate(prompts, greedy)]
+
+
+def test_options_of_one_token_share_one_scoring_row(lm, monkeypatch):
+    """lm-eval's trick for multiple choice: the options' context is run once, not per option."""
+    model, tok = lm
+    context = "Q: What is the capital of France?\nA:"
+    options = [" one", " two", " A", " the"]
+    assert all(len(tok.encode(o, add_special_tokens=False)) == 1 for o in options)
+    seen = count_tokens(monkeypatch)
+    scores = engine(lm).loglikelihood([(context, o) for o in options])
+    assert len(seen) == 1 and seen[0] == len(tok.encode(context, add_special_tokens=False))
+    for (lp, top), option in zip(scores, options, strict=True):
+        ref_lp, ref_top = direct_loglikelihood(model, tok, context, option)
+        assert lp == pytest.approx(ref_lp, abs=1e-4) and top == ref_top
