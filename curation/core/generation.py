@@ -229,10 +229,13 @@ class GenerationEngine:
         some = next(n for path in paths for n in path)
         data = []
         for layer, (k0, _) in enumerate(kv[some]):
-            keys = k0.new_zeros(len(paths), k0.shape[0], width + room, k0.shape[-1])
-            values = torch.zeros_like(keys)
+            # Masked pads must still be finite (a zero weight times NaN is NaN), so they are
+            # zeroed; the room is written before it is read.
+            keys = k0.new_empty(len(paths), k0.shape[0], width + room, k0.shape[-1])
+            values = torch.empty_like(keys)
             for b, path in enumerate(paths):
                 at = width - lengths[b]
+                keys[b, :, :at], values[b, :, :at] = 0, 0
                 for node in path:
                     k, v = kv[node][layer]
                     keys[b, :, at:at + k.shape[1]], values[b, :, at:at + k.shape[1]] = k, v
@@ -266,9 +269,10 @@ class GenerationEngine:
     def _compact(self, rows: list[_Row], active: list[int], mask: torch.Tensor,
                  next_ids: torch.Tensor, cache: DynamicCache
                  ) -> tuple[list[int], torch.Tensor, torch.Tensor]:
-        """Drop finished rows from the batch and cache once more than half have finished."""
+        """Drop finished rows from the batch and cache once a quarter of them have finished
+        (each finished row costs its share of every step; dropping it copies the cache)."""
         keep = [k for k, r in enumerate(active) if not rows[r].done]
-        if len(keep) * 2 >= len(active):  # not worth the copy yet
+        if len(keep) * 4 > len(active) * 3:  # not worth the copy yet
             return active, mask, next_ids
         idx = torch.tensor(keep, device=mask.device)
         cache.batch_select_indices(idx)
