@@ -309,15 +309,15 @@ def engine_worker(root: Path) -> None:
             S["decode_rows"] += input_ids.shape[0]
         return out
 
-    def timed_prefill(self, ids, cache):
+    def timed_prefill(self, plan, rows, kv, **kwargs):
         flag["prefill"] = True
         t = time.perf_counter()
         try:
-            return prefill(self, ids, cache)
+            return prefill(self, plan, rows, kv, **kwargs)
         finally:
             S["prefill_s"] += time.perf_counter() - t
             S["prefill_calls"] += 1
-            S["prefill_batch_rows"].append(len(ids))
+            S["prefill_batch_rows"].append(len(rows))
             flag["prefill"] = False
 
     GenerationEngine._forward, GenerationEngine._prefill = timed_forward, timed_prefill

@@ -241,3 +241,16 @@ def test_options_of_one_token_share_one_scoring_row(lm, monkeypatch):
     for (lp, top), option in zip(scores, options, strict=True):
         ref_lp, ref_top = direct_loglikelihood(model, tok, context, option)
         assert lp == pytest.approx(ref_lp, abs=1e-4) and top == ref_top
+
+
+@pytest.mark.parametrize(("sizes", "most", "tokens", "expected"), [
+    ([1, 1, 1, 100], 16, 10_000, [[0, 1, 2], [3]]),        # padding 1s to 100 costs more
+    ([90, 95, 100], 16, 10_000, [[0, 1, 2]]),              # a little padding beats a forward
+    ([90, 99, 100], 2, 10_000, [[0], [1, 2]]),             # at most 2 rows a forward
+    ([90, 95, 100], 16, 200, [[0, 1], [2]]),               # at most 200 padded tokens
+    ([500], 16, 200, [[0]]),                               # one row longer than the cap
+    ([], 16, 200, []),
+])
+def test_segments_are_batched_by_cost(sizes, most, tokens, expected):
+    from curation.core.generation import _chunks
+    assert _chunks(sizes, most, 48, tokens) == expected

@@ -22,7 +22,7 @@ def test_every_shared_run_is_one_node():
     for i, seq in enumerate(SEQS):
         assert runs(plan, i) == seq and plan.tail(i) == seq[-1:]
         assert plan.split[i] == sum(len(plan.nodes[n].tokens) for n in plan.path[i])
-        for parent, child in zip(plan.path[i], plan.path[i][1:]):
+        for parent, child in zip(plan.path[i], plan.path[i][1:], strict=False):
             assert plan.nodes[child].parent == parent
             assert plan.ancestors(plan.nodes[child]) == plan.path[i][:plan.path[i].index(child)]
     assert plan.order == [0, 1, 2, 3, 4, 5]
