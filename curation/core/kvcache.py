@@ -41,9 +41,10 @@ class RoomyLayer(DynamicLayer):
         return self.keys, self.values
 
     def crop(self, tokens_to_remove: int) -> None:
-        if tokens_to_remove > 0:  # DynamicLayer's legacy meaning: the length to keep
-            tokens_to_remove = tokens_to_remove - self._length
-        self._length = max(0, self._length - abs(tokens_to_remove))
+        """Drop the last ``-tokens_to_remove`` tokens (a negative count, as DynamicLayer takes)."""
+        if tokens_to_remove > 0:
+            raise ValueError(f"crop takes a negative token count, not {tokens_to_remove}")
+        self._length = max(0, self._length + tokens_to_remove)
         self._view()
 
     def batch_repeat_interleave(self, repeats: int) -> None:
