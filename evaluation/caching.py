@@ -7,7 +7,8 @@ evaluation resumes without recomputing, and a second suite over the same prompts
 loses at most the chunk in flight. The model fingerprint (config and tokenizer files, weight
 sizes, dtype and device) keys every value, so another model, precision or adapter is a miss.
 A request's key holds everything that reaches the model, so scores read back equal those
-computed: the engine's results do not depend on which requests share a batch.
+computed: the engine's results do not depend on which requests share a batch (beyond
+float rounding, ~1e-7 in a log-likelihood).
 """
 
 from __future__ import annotations

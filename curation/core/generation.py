@@ -4,7 +4,9 @@ The decoding loop is written here rather than delegated to ``model.generate`` so
 prompt's completions depend only on the prompt and the settings, never on the batch size or on
 which other prompts share its batch: left padding with matching ``position_ids``, one seeded
 ``torch.Generator`` per sampled sequence, and batches of prompts in token order. Token runs that
-several prompts share are encoded once (:mod:`.prefix_tree`).
+several prompts share are encoded once (:mod:`.prefix_tree`). The batching can change the order
+of float sums, so log-likelihoods may differ in the last digits (~1e-7) and a near-tie could
+flip a greedy token; nothing else depends on it.
 """
 
 from __future__ import annotations
@@ -169,6 +171,9 @@ class GenerationEngine:
         def tokens(j: int) -> list[int]:
             return plan.tail(~j) if j < 0 else plan.nodes[j].tokens
 
+        def start(j: int) -> int:  # the length of its path's tokens
+            return plan.split[~j] if j < 0 else plan.nodes[j].start
+
         todo = sorted({n for i in rows for n in plan.path[i] if n not in kv}) + [~i for i in rows]
         logits: dict[int, torch.Tensor] = {}
         while todo:
@@ -178,8 +183,7 @@ class GenerationEngine:
                                  _FORWARD_COST_TOKENS, _PREFILL_TOKENS):
                 jobs = [ready[k] for k in chunk]
                 out, _, cache = self._extend(
-                    [path(j) for j in jobs], [tokens(j) for j in jobs],
-                    [sum(len(plan.nodes[n].tokens) for n in path(j)) for j in jobs], kv,
+                    [path(j) for j in jobs], [tokens(j) for j in jobs], [start(j) for j in jobs], kv,
                     keep=keep if any(j < 0 for j in jobs) else 1)
                 for b, j in enumerate(jobs):
                     if j < 0:
