@@ -200,7 +200,8 @@ class MemorizationStep(Step):
         return compute_key({"version": MEM_VERSION, "seed": self.seed,
                             "n_samples": cfg.n_samples, "temperature": cfg.temperature,
                             "top_k": cfg.top_k, "top_p": cfg.top_p,
-                            "max_new_tokens": cfg.max_new_tokens})
+                            "max_new_tokens": cfg.max_new_tokens,
+                            "kernel": getattr(self.engine, "kernel", "-")})
 
     def _valid(self, r: dict[str, Any]) -> bool:
         return (r["n"] == max(1, self.cfg.n_samples) and len(r["hits"]) > 0

@@ -176,7 +176,8 @@ class SlickProbe(Step):
                             "n_prompts": cfg.n_prompts, "k_shots": cfg.k_shots,
                             "n_samples": cfg.n_samples, "temperature": cfg.temperature,
                             "top_k": cfg.top_k, "max_new_tokens": cfg.max_new_tokens,
-                            "shortcut": cfg.shortcut})
+                            "shortcut": cfg.shortcut,
+                            "kernel": getattr(self.engine, "kernel", "-")})
 
     def _valid(self, r: dict[str, Any]) -> bool:
         n, s = self.cfg.n_prompts, max(0, self.cfg.n_samples)

@@ -38,7 +38,7 @@ class CachedEngine:
 
     def generate(self, prompts: list[str], settings: DecodeSettings, *,
                  desc: str = "generating") -> list[list[str]]:
-        config = compute_key(dataclasses.asdict(settings))
+        config = compute_key([dataclasses.asdict(settings), getattr(self.engine, "kernel", "-")])
         keys = [compute_key(["generate", p]) for p in prompts]
         return map_cached(
             keys, lambda idx: self.engine.generate([prompts[i] for i in idx], settings,

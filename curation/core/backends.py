@@ -48,7 +48,8 @@ def build_engine(cfg: ModelConfig, *, batch_size: int = 16, show_progress: bool 
     if select_backend(cfg) == "vllm":
         return VLLMEngine(cfg, show_progress=show_progress)
     model, tokenizer = load_model(cfg)
-    return GenerationEngine(model, tokenizer, batch_size=batch_size, show_progress=show_progress)
+    return GenerationEngine(model, tokenizer, batch_size=batch_size, show_progress=show_progress,
+                            packed_linear=cfg.packed_linear)
 
 
 class VLLMEngine:

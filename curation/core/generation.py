@@ -4,9 +4,11 @@ The decoding loop is written here rather than delegated to ``model.generate`` so
 prompt's completions depend only on the prompt and the settings, never on the batch size or on
 which other prompts share its batch: left padding with matching ``position_ids``, one seeded
 ``torch.Generator`` per sampled sequence, and batches of prompts in token order. Token runs that
-several prompts share are encoded once (:mod:`.prefix_tree`). The batching can change the order
-of float sums, so log-likelihoods may differ in the last digits (~1e-7) and a near-tie could
-flip a greedy token; nothing else depends on it.
+several prompts share are encoded once (:mod:`.prefix_tree`). On the CPU, generation runs the
+float32 linear layers on weights packed once for oneDNN (:mod:`.packed_linear`), scoring on
+PyTorch's default kernel. The batching and the kernel can change the order of float sums, so
+log-likelihoods may differ in the last digits (~1e-7) and a near-tie could flip a greedy token;
+nothing else depends on it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from transformers import DynamicCache, PreTrainedModel
 from transformers.cache_utils import DynamicLayer
 
 from .kvcache import roomy_cache
+from .packed_linear import PackedLinears
 from .prefix_tree import PrefixPlan
 
 # Per shared node of a PrefixPlan (key: its index) and per prompt tail (key: ~prompt index):
@@ -64,12 +67,18 @@ class GenerationEngine:
     """Batched greedy/sampled generation and log-likelihood scoring for a causal LM."""
 
     def __init__(self, model: Any, tokenizer: Any, *, batch_size: int = 16,
-                 show_progress: bool = True, min_shared_prefix: int = 16) -> None:
+                 show_progress: bool = True, min_shared_prefix: int = 16,
+                 packed_linear: bool | None = None) -> None:
         """``batch_size`` counts sequences decoded at once (prompts x sampled copies).
 
         Runs of at least ``min_shared_prefix`` tokens that several prompts share (few-shot
         shots, in any order per item) are encoded once and their KV cache reused by each prompt
         (a radix tree over the prompts, :mod:`.prefix_tree`); 0 turns this off.
+
+        ``packed_linear``: generate with the model's float32 CPU linear layers on weights
+        pre-packed for oneDNN (:mod:`.packed_linear`); None = when they fit a quarter of memory.
+        Log-likelihood scoring keeps PyTorch's default kernel, whose float sums are the ones
+        lm-evaluation-harness gets (most scores agree with it to the last digit).
         """
         self.model, self.tokenizer = model, tokenizer
         self.batch_size = max(1, batch_size)
@@ -88,6 +97,9 @@ class GenerationEngine:
         self._keeps_logits = "logits_to_keep" in params
         self.max_length = getattr(getattr(model, "config", None), "max_position_embeddings", None)
         self._plain_cache = _shares_kv(model)
+        self._linears = PackedLinears(model, packed_linear)
+        # Which linear kernel generates (result caches key on it: sums differ in the last digits)
+        self.kernel = "onednn-packed" if self._linears.used else "default"
 
     # ---------------------------------------------------------------- generation
 
@@ -105,7 +117,7 @@ class GenerationEngine:
         per_batch = max(1, self.batch_size // copies)
         results: list[list[str]] = [[] for _ in prompts]
         kv: _NodeCache = {}
-        with self._inference(), self._bar(len(prompts), desc) as bar:
+        with self._inference(packed=True), self._bar(len(prompts), desc) as bar:
             for start in range(0, len(plan.order), per_batch):
                 chunk = plan.order[start:start + per_batch]
                 outs = self._generate_batch(plan, chunk, kv, [prompts[i] for i in chunk],
@@ -366,12 +378,14 @@ class GenerationEngine:
         return tqdm(total=total, desc=desc, disable=not self.show_progress, unit="prompt")
 
     @contextlib.contextmanager
-    def _inference(self) -> Iterator[None]:
-        """inference_mode, with the model in eval mode (dropout off) and restored afterwards."""
+    def _inference(self, *, packed: bool = False) -> Iterator[None]:
+        """inference_mode, with the model in eval mode (dropout off) and restored afterwards;
+        ``packed``: with the packed linear layers when the engine uses them."""
         was_training = self.model.training
         self.model.eval()
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), (self._linears.active() if packed
+                                           else contextlib.nullcontext()):
                 yield
         finally:
             self.model.train(was_training)

@@ -42,6 +42,9 @@ class ModelConfig:
     device: str = "auto"  # auto | cpu | cuda | mps
     trust_remote_code: bool = False
     backend: str = "auto"  # generation: auto (vLLM if installed and on a GPU) | hf | vllm
+    # CPU generation on oneDNN-packed float32 linear weights: null (auto: when they fit a
+    # quarter of memory) | true | false (PyTorch's default kernel, no extra weight copy)
+    packed_linear: bool | None = None
 
 
 def select_device(preference: str = "auto") -> str:

@@ -71,6 +71,10 @@ def test_cache_keys_on_settings_and_model(tiny_lm, tiny_model_cfg, tmp_path, cou
     assert engine.generate(["Q: a\nA:", "Q: b\nA:"], short) == first and counted["prompts"] == 2
     engine.generate(["Q: a\nA:"], longer)
     assert counted["prompts"] == 3  # other settings: a miss
+    other_kernel = "default" if inner.kernel != "default" else "onednn-packed"
+    inner.kernel = other_kernel  # the other linear kernel sums in another order: a miss
+    engine.generate(["Q: a\nA:"], longer)
+    assert counted["prompts"] == 4
     pairs = [("Q: a\nA:", " x"), ("Q: b\nA:", " y")]
     scored = engine.loglikelihood(pairs)
     assert engine.loglikelihood(pairs) == scored and all(isinstance(g, bool) for _, g in scored)
