@@ -52,6 +52,51 @@ def test_pipeline_stages_connect(pipeline_run):
                                                            "style", "ifeval"}
     assert (out / "results/weights/weights.json").is_file()
     assert "Intruder dimensions per run" in html
+    # the held-out facts were probed first, so factuality splits by knowledge category
+    heldout = json.loads((out / "heldout/manifest.json").read_text())["counts"]
+    facts = [json.loads(line) for line in (PROJECT_ROOT / "data/qa/facts.jsonl").open()]
+    evaluated = sum(f["split"] in ("heldout", "exemplar") for f in facts)
+    assert (heldout["kept"], heldout["rejected"]) == (evaluated, 0)  # every one of them kept
+    assert heldout["filtered"] == len(facts) - evaluated  # the pool: not theirs to probe
+    assert "closed_book_qa/exact_match,category" in tuned["metrics"]
+    assert "Factuality per knowledge category" in html
+    assert "carries no knowledge categories" not in html
+
+
+def _commands(*overrides):
+    from curation.core.config import compose_config
+    from curation.pipeline import build_commands
+
+    return dict(build_commands(compose_config("pipeline", ["out=/tmp/x", *overrides])))
+
+
+def test_pipeline_probes_held_out_facts_only_for_suites_with_closed_book_qa():
+    commands = _commands()
+    assert list(commands) == ["curate", "probe-heldout", "train", "evaluate", "weights", "report"]
+    probe = commands["probe-heldout"]
+    assert "splits=[heldout,exemplar]" in probe and "select=random" in probe
+    assert any(a.endswith("/data/qa/facts.jsonl]") for a in probe if a.startswith("input="))
+    assert "suite.benchmarks.closed_book_qa.data=/tmp/x/heldout/train.jsonl" in commands["evaluate"]
+    imitation = _commands("suite=imitation", "probe=slick")
+    assert "probe-heldout" not in imitation  # no closed-book QA in that suite
+    assert "suite=imitation" in imitation["evaluate"] and "probe=slick" in imitation["curate"]
+    assert "probe-heldout" not in _commands("probe_heldout=false")
+    # every stage gets the same model settings, packed_linear included
+    assert all("model.packed_linear=false" in argv
+               for name, argv in _commands("model.packed_linear=false").items()
+               if name not in ("weights", "report"))
+
+
+def test_preset_fields_on_the_pipeline_command_line_are_refused_not_dropped():
+    from curation.core.config import UserError
+
+    with pytest.raises(UserError, match=r"evaluate=\['suite.FIELD=VALUE'\]"):
+        _commands("suite.benchmarks.style.limit=3")
+    with pytest.raises(UserError, match=r"curate=\['probe.FIELD=VALUE'\]"):
+        _commands("probe.k_shots=2")
+    # the same settings given to their stage are passed through untouched
+    argv = _commands("evaluate=['suite.benchmarks.style.limit=3']")["evaluate"]
+    assert argv[-1] == "suite.benchmarks.style.limit=3"
 
 
 def test_missing_input_is_one_line_without_traceback(tmp_path):
