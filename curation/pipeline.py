@@ -3,7 +3,7 @@ default.
 
 When the evaluation suite has closed-book QA (``demo`` and ``capability`` do), its held-out and
 exemplar facts are first probed with the base model by a second ``curate`` run (every fact kept,
-``select=random``) and the evaluation reads that probed file, so factuality in the report splits
+in input order, so the evaluation's prompts are the same as on the original file) and the evaluation reads that probed file, so factuality in the report splits
 by SliCK knowledge category; ``probe_heldout=false`` skips it.
 
 Each stage runs as its own process (``python -m <stage>``) with the overrides below, exactly as a
@@ -74,7 +74,7 @@ def build_commands(cfg: Any) -> list[tuple[str, list[str]]]:
         heldout = [("probe-heldout", [
             *py, "curation", f"input=[{data}]", f"out={out / 'heldout'}", *base,
             f"splits=[{','.join(fact_splits)}]", f"budget={HELDOUT_BUDGET}", "select=random",
-            f"seed={cfg.seed}", f"probe={probe}", *cfg.curate])]
+            "select.order=input", f"seed={cfg.seed}", f"probe={probe}", *cfg.curate])]
         evaluate_extra = [f"suite.benchmarks.closed_book_qa.data={out / 'heldout' / 'train.jsonl'}"]
     return [
         ("curate", [*py, "curation", f"input={inputs}", f"out={curated}", *base,

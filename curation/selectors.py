@@ -34,6 +34,7 @@ class SelectConfig:
     category_mix: dict[str, float] = field(default_factory=dict)  # probe_category -> share
     quotas: dict[str, dict[str, float]] = field(default_factory=dict)  # column -> value -> quota
     kcenter_pool_cap: int | None = 100_000
+    order: str = "rank"  # rows written in selection order (rank) or in input order (input)
 
 
 class BudgetSelector(Step):
@@ -49,6 +50,8 @@ class BudgetSelector(Step):
             raise UserError(f"select.strategy must be one of {STRATEGIES}, not {cfg.strategy!r}")
         if budget < 1:
             raise UserError(f"budget must be at least 1, got {budget}")
+        if cfg.order not in ("rank", "input"):
+            raise UserError(f"select.order must be rank or input, not {cfg.order!r}")
         if cfg.strategy == "score_first" and not cfg.score_column:
             raise UserError("select.strategy=score_first needs select.score_column")
         self.budget, self.seed, self.cfg, self.embeddings = budget, seed, cfg, embeddings
@@ -63,7 +66,9 @@ class BudgetSelector(Step):
         chosen_set = set(chosen)
         filtered = [filtered_entry(ds[i], self.name, reasons.get(i, default))
                     for i in range(len(ds)) if i not in chosen_set]
-        ds_out = ds.select(chosen).add_column("sel_rank", list(range(len(chosen))))
+        rank = {int(i): r for r, i in enumerate(chosen)}
+        rows = sorted(rank) if self.cfg.order == "input" else list(rank)
+        ds_out = ds.select(rows).add_column("sel_rank", [rank[i] for i in rows])
         return StepResult(ds_out, filtered)
 
     def _rank(self, ds: Dataset) -> tuple[list[int], dict[int, str]]:

@@ -2,9 +2,10 @@
 
 ``torch.nn.functional.linear`` on CPU calls MKL's sgemm, which re-packs the weight matrix on
 every call. For a decode step (a few dozen rows per matrix) that re-packing and the weight
-stream dominate: on 2 CPU cores oneDNN with weights packed once ran SmolLM2-135M's linears about
-2x faster at 50 rows and 15% faster at 1,000+ rows (benchmarks/RESULTS.md). This is the same
-kernel PyTorch's own compiler (inductor) uses for frozen CPU linears.
+stream dominate: on 2 CPU cores oneDNN with weights packed once ran all of SmolLM2-135M's linears
+2.4x faster at 5 rows, 1.5x at 50, 1.2x at 256 and 1.1x at 4,096 (benchmarks/bench_linear.py,
+figures in benchmarks/RESULTS.md). This is the kernel PyTorch's own compiler (inductor) uses for
+frozen CPU linears.
 
 The packed copies are float32 and live beside the original weights (twice the linear weights'
 memory while held), so by default they are used only when the model is on the CPU in float32 and

@@ -74,8 +74,19 @@ def test_kcenter_covers_the_space():
     assert len(res.dataset) == 5 and len(set(res.dataset["id"])) == 5
 
 
+def test_input_order_writes_the_same_rows_in_input_order_with_their_ranks():
+    ds = make_ds()
+    ranked = run_select(ds, budget=15, strategy="random").dataset
+    kept = run_select(ds, budget=15, strategy="random", order="input").dataset
+    index = [int(i[1:]) for i in kept["id"]]
+    assert index == sorted(index) and set(kept["id"]) == set(ranked["id"])
+    rank_of = dict(zip(ranked["id"], ranked["sel_rank"], strict=True))
+    assert kept["sel_rank"] == [rank_of[i] for i in kept["id"]]
+
+
 @pytest.mark.parametrize("bad, match", [
     ({"strategy": "best"}, "select.strategy"),
+    ({"order": "shuffled"}, "select.order"),
     ({"strategy": "score_first"}, "score_column"),
 ])
 def test_bad_select_config_is_a_user_error(bad, match):
