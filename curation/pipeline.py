@@ -3,8 +3,9 @@ default.
 
 When the evaluation suite has closed-book QA (``demo`` and ``capability`` do), its held-out and
 exemplar facts are first probed with the base model by a second ``curate`` run (every fact kept,
-in input order, so the evaluation's prompts are the same as on the original file) and the evaluation reads that probed file, so factuality in the report splits
-by SliCK knowledge category; ``probe_heldout=false`` skips it.
+in input order, so the evaluation's prompts are those of the original file; the probe settings
+are the training set's) and the evaluation reads that probed file, so factuality in the report
+splits by SliCK knowledge category; ``probe_heldout=false`` skips it.
 
 Each stage runs as its own process (``python -m <stage>``) with the overrides below, exactly as a
 user would run it by hand, so the pipeline adds no code path of its own; each stage reads only
@@ -71,10 +72,12 @@ def build_commands(cfg: Any) -> list[tuple[str, list[str]]]:
     facts = closed_book_facts(cfg) if cfg.probe_heldout else None
     if facts is not None:
         data, fact_splits = facts
+        same_probe = [o for o in cfg.curate if o.lstrip("+~").startswith(("probe.", "probe="))]
         heldout = [("probe-heldout", [
             *py, "curation", f"input=[{data}]", f"out={out / 'heldout'}", *base,
+            f"seed={cfg.seed}", f"probe={probe}", *same_probe,
             f"splits=[{','.join(fact_splits)}]", f"budget={HELDOUT_BUDGET}", "select=random",
-            "select.order=input", f"seed={cfg.seed}", f"probe={probe}", *cfg.curate])]
+            "select.order=input"])]
         evaluate_extra = [f"suite.benchmarks.closed_book_qa.data={out / 'heldout' / 'train.jsonl'}"]
     return [
         ("curate", [*py, "curation", f"input={inputs}", f"out={curated}", *base,
@@ -84,7 +87,7 @@ def build_commands(cfg: Any) -> list[tuple[str, list[str]]]:
         ("train", [*py, "training", f"data={curated}", f"out={run_dir}", *base,
                    f"method={cfg.method}", f"seed={cfg.seed}", *cfg.train]),
         ("evaluate", [*py, "evaluation", *model, f"model.path={run_dir}",
-                      f"out={results}", f"suite={suite}", *evaluate_extra, *cfg.evaluate]),
+                      f"out={results}", f"suite={suite}", *cfg.evaluate, *evaluate_extra]),
         *([("weights", [*py, "evaluation.weights", f"run={run_dir}",
                         f"out={results / 'weights'}"])] if cfg.weights else []),
         ("report", [*py, "evaluation.report", f"results=[{results}]", f"out={report}"]),

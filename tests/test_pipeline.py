@@ -96,7 +96,17 @@ def test_preset_fields_on_the_pipeline_command_line_are_refused_not_dropped():
         _commands("probe.k_shots=2")
     # the same settings given to their stage are passed through untouched
     argv = _commands("evaluate=['suite.benchmarks.style.limit=3']")["evaluate"]
-    assert argv[-1] == "suite.benchmarks.style.limit=3"
+    assert "suite.benchmarks.style.limit=3" in argv
+
+
+def test_probe_heldout_probes_the_data_the_evaluation_reads_with_the_training_probe():
+    commands = _commands("curate=['probe.n_samples=4','budget=7']",
+                         "evaluate=['suite.benchmarks.closed_book_qa.data=/my/qa.jsonl']")
+    probe = commands["probe-heldout"]
+    assert "input=[/my/qa.jsonl]" in probe and "probe.n_samples=4" in probe
+    assert "budget=7" not in probe  # every held-out fact is kept, whatever the training budget
+    # the probed copy of the user's file is what the evaluation reads (the last override wins)
+    assert commands["evaluate"][-1] == "suite.benchmarks.closed_book_qa.data=/tmp/x/heldout/train.jsonl"
 
 
 def test_missing_input_is_one_line_without_traceback(tmp_path):
