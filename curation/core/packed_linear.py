@@ -59,7 +59,7 @@ class PackedLinears:
 
     def __init__(self, model: Any, enabled: bool | None = None) -> None:
         self._modules = _linears(model) if enabled is not False else []
-        self._packs: dict[int, tuple[tuple[int, int], Any]] = {}
+        self._packs: dict[int, tuple[tuple[Any, ...], Any]] = {}
         self._warned = False
         if self._modules and enabled is None:
             size = sum(m.weight.numel() * m.weight.element_size() for m in self._modules)
@@ -92,13 +92,10 @@ class PackedLinears:
             for module in swapped:
                 module.__dict__.pop("forward", None)
 
-    def release(self) -> None:
-        """Drop the packed copies (the next :meth:`active` packs again)."""
-        self._packs.clear()
-
     def _packed(self, module: torch.nn.Linear) -> Any | None:
-        weight = module.weight
-        key = (weight.data_ptr(), weight._version)
+        weight, bias = module.weight, module.bias
+        key = (weight.data_ptr(), weight._version,
+               None if bias is None else (bias.data_ptr(), bias._version))
         held = self._packs.get(id(module))
         if held is not None and held[0] == key:
             return held[1]
@@ -112,7 +109,7 @@ class PackedLinears:
                             "kernel for it", err)
                 self._warned = True
             return None
-        bias = module.bias.detach() if module.bias is not None else None
+        bias = bias.detach() if bias is not None else None
         self._packs[id(module)] = (key, (packed, bias))
         return packed, bias
 

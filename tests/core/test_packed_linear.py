@@ -70,6 +70,12 @@ def test_a_weight_changed_in_place_is_packed_again():
     with torch.inference_mode(), packs.active():
         after = net(x)
     torch.testing.assert_close(after, 2 * before, atol=1e-5, rtol=1e-5)
+    with torch.no_grad():
+        net.a.bias.add_(1.0)  # a bias changed in place is noticed too
+    with torch.inference_mode():
+        expected = net(x)
+        with packs.active():
+            torch.testing.assert_close(net(x), expected, atol=1e-5, rtol=1e-5)
 
 
 @needs_onednn
