@@ -30,7 +30,6 @@ from .results import RESULTS_NAME, SAMPLES_DIR, ModelInfo, Results, read_train_m
 log = logging.getLogger(__name__)
 
 
-
 def run(cfg: EvalConfig) -> dict[str, dict[str, Any]]:
     """Evaluate every model the config names; returns ``{role: results.json content}``."""
     # everything that can fail without a model fails before one is loaded

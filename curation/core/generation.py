@@ -211,7 +211,7 @@ class GenerationEngine:
             width = max(lengths)
             cache = roomy_cache(self._gather([[*plan.path[i], ~i] for i in rows], lengths, width,
                                              room, kv), width, self.model.config)
-            mask = torch.tensor([[0] * (width - n) + [1] * n for n in lengths], device=self.device)
+            mask = _right_aligned(lengths, width, self.device)
         for i in rows:
             kv.pop(~i, None)
             for node in plan.path[i]:
@@ -232,8 +232,7 @@ class GenerationEngine:
                              width, self.model.config) if width
                  else DynamicCache(config=self.model.config))
         input_ids, seg_mask = self._left_pad(segments)
-        past = torch.tensor([[0] * (width - n) + [1] * n for n in starts], dtype=torch.long,
-                            device=self.device).reshape(len(starts), width)
+        past = _right_aligned(starts, width, self.device)
         mask = torch.cat([past, seg_mask], dim=1)
         positions = torch.tensor(starts, device=self.device)[:, None] + _positions(seg_mask)
         return self._forward(input_ids, mask, positions, cache, keep=keep), mask, cache
@@ -394,6 +393,12 @@ class GenerationEngine:
 def _samples(s: DecodeSettings) -> bool:
     # A zero temperature means "no randomness": treat it as greedy rather than divide by zero.
     return s.do_sample and s.temperature > 0
+
+
+def _right_aligned(lengths: list[int], width: int, device: torch.device) -> torch.Tensor:
+    """An attention mask [rows, width]: each row's last ``lengths[row]`` positions are real."""
+    return torch.tensor([[0] * (width - n) + [1] * n for n in lengths], dtype=torch.long,
+                        device=device).reshape(len(lengths), width)
 
 
 def _positions(mask: torch.Tensor) -> torch.Tensor:
