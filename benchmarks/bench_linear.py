@@ -1,5 +1,5 @@
 """PyTorch's default CPU linear (MKL sgemm) against oneDNN on pre-packed weights
-(``curation.core.packed_linear``), on SmolLM2-135M's linear shapes.
+(``curation.core.engine.packed_linear``), on SmolLM2-135M's linear shapes.
 
 Each timing runs every layer's matrices in turn (30 layers' q, k, v, o, gate, up, down, then
 lm_head: 425 MB of float32 weights, far over the L3 cache), as a forward pass does, for a number
@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curation.core.packed_linear import PackedLinears  # noqa: E402
+from curation.core.engine.packed_linear import PackedLinears  # noqa: E402
 
 HIDDEN, INTER, KV, LAYERS, VOCAB = 576, 1536, 192, 30, 49152  # SmolLM2-135M
 

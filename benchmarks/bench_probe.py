@@ -278,7 +278,7 @@ def engine_worker(root: Path) -> None:
 
     torch.set_num_threads(cfg["threads"])
     from curation.core.answers import compute_exact_match, extract_short_answer
-    from curation.core.generation import DecodeSettings, GenerationEngine
+    from curation.core.engine import DecodeSettings, GenerationEngine
     from curation.core.models import ModelConfig, load_model
 
     S = dict(import_s=time.perf_counter() - T_PROCESS, prefill_s=0.0, prefill_calls=0,
@@ -447,7 +447,7 @@ def margin_analysis(model_dir: str, work: dict, prompts: list[str], diffs: list[
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from curation.core.generation import _cut_at_stop
+    from curation.core.engine import _cut_at_stop
 
     torch.set_num_threads(threads)
     tok = AutoTokenizer.from_pretrained(model_dir)

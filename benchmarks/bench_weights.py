@@ -88,8 +88,8 @@ def main() -> None:
     from curation.core.config import compose_config
     from curation.core.models import resolve_model_path
     from evaluation import config as _schema  # noqa: F401  (registers the schemas)
-    from evaluation.weight_pairs import load_weight_pairs
-    from evaluation.weights import analyse_pairs, run
+    from evaluation.weights.pairs import load_weight_pairs
+    from evaluation.weights.run import analyse_pairs, run
 
     load_before = os.getloadavg()
     work = Path(args.workdir)

@@ -225,7 +225,7 @@ def probe_workload() -> tuple[list[str], list[dict]]:
 
 
 def engine_answers(model_dir: str, dtype: str, device: str, batch_size: int) -> tuple[list, float]:
-    from curation.core.generation import DecodeSettings, GenerationEngine
+    from curation.core.engine import DecodeSettings, GenerationEngine
     from curation.core.models import ModelConfig, load_model
 
     prompts, _ = probe_workload()

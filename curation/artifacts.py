@@ -14,6 +14,7 @@ from datasets import Dataset
 
 from .card import build_card
 from .core.config import to_container
+from .core.contract import CARD, DATASET, FILTERED, MANIFEST, PLOTS, REJECTED, TRAIN_ROWS
 from .core.io import (
     atomic_path,
     collect_versions,
@@ -64,14 +65,14 @@ def build_manifest(cfg: Any, read: Any, ds: Dataset, candidates: Dataset,
 
 def write_outputs(out: Path, ds: Dataset, candidates: Dataset, filtered, read, manifest,
                   embedder=None) -> None:
-    with atomic_path(out / "dataset") as tmp:
+    with atomic_path(out / DATASET) as tmp:
         ds.save_to_disk(str(tmp))
-    write_jsonl(out / "train.jsonl", ds.to_list())
-    write_jsonl(out / "filtered.jsonl", filtered)
-    write_jsonl(out / "rejected.jsonl", (r.to_dict() for r in read.rejections))
-    manifest["plots"] = write_plots(out / "plots", ds, candidates, embedder)
-    write_json(out / "manifest.json", manifest)
-    write_text(out / "README.md", build_card(manifest))
+    write_jsonl(out / TRAIN_ROWS, ds.to_list())
+    write_jsonl(out / FILTERED, filtered)
+    write_jsonl(out / REJECTED, (r.to_dict() for r in read.rejections))
+    manifest["plots"] = write_plots(out / PLOTS, ds, candidates, embedder)
+    write_json(out / MANIFEST, manifest)
+    write_text(out / CARD, build_card(manifest))
 
 
 def write_plots(folder: Path, ds: Dataset, candidates: Dataset, embedder=None) -> list[str]:

@@ -21,15 +21,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .core.config import UserError
+from .core.records import is_open_ended
 from .steps import Filter
 
 _WORD = re.compile(r"\w+")
 _LETTERS = re.compile(r"[^\W\d_]+")
-
-
-def is_open_ended(row: Mapping[str, Any]) -> bool:
-    """A row without gold ``answers`` (a long-form instruction, not short-answer QA)."""
-    return not row.get("answers")
 
 
 def iter_assistant_turns(messages: Sequence[Mapping[str, str]]) -> Iterator[tuple[int, str]]:

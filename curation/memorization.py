@@ -26,11 +26,11 @@ from typing import Any
 
 from datasets import Dataset
 
-from .cache import ResultCache, compute_key, map_cached
 from .core.answers import normalize_answer
+from .core.cache import ResultCache, compute_key, map_cached
 from .core.chat import build_qa_prompt
 from .core.config import UserError
-from .core.generation import DecodeSettings, GenerationEngine
+from .core.engine import DecodeSettings, GenerationEngine
 from .steps import Step, StepResult
 
 log = logging.getLogger(__name__)

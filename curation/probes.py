@@ -31,11 +31,11 @@ from typing import Any
 
 from datasets import Dataset
 
-from .cache import ResultCache, compute_key, map_cached
 from .core.answers import compute_exact_match, extract_short_answer
+from .core.cache import ResultCache, compute_key, map_cached
 from .core.chat import build_qa_prompt
 from .core.config import UserError
-from .core.generation import DecodeSettings, GenerationEngine
+from .core.engine import DecodeSettings, GenerationEngine
 from .core.records import KnowledgeCategory
 from .steps import Step, StepResult
 

@@ -91,7 +91,7 @@ class StageContext:
         self.cfg, self.engines, self.caches, self.embedder = cfg, {}, {}, None
 
     def engine(self, path: str, batch_size: int):
-        from .core.backends import build_engine
+        from .core.engine import build_engine
 
         if path not in self.engines:
             self.engines[path] = build_engine(
@@ -104,7 +104,7 @@ class StageContext:
         if not self.cfg.cache_dir:
             return None
         if path not in self.caches:
-            from .cache import ResultCache, compute_model_fingerprint
+            from .core.cache import ResultCache, compute_model_fingerprint
 
             engine = self.engines.get(path)
             # vLLM decodes differently from transformers: its results get their own key

@@ -41,11 +41,11 @@ from typing import Any
 
 from datasets import Dataset, List, Value
 
-from .cache import ResultCache, compute_key, map_cached
+from .core.cache import ResultCache, compute_key, map_cached
 from .core.chat import END_OF_TURN, render_chat
 from .core.config import UserError
-from .core.generation import GenerationEngine
-from .filters import is_open_ended
+from .core.engine import GenerationEngine
+from .core.records import is_open_ended
 from .steps import Filter, Step, StepResult
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
-"""Typed schemas of ``python -m evaluation`` and ``python -m evaluation.report``: a typo or a
-wrong type fails at start-up."""
+"""Typed schema of ``lessmore evaluate`` (``python -m evaluation``): a typo or a wrong type
+fails at start-up."""
 
 from __future__ import annotations
 
@@ -48,37 +48,4 @@ class EvalConfig:
     proxy: ProxyConfig = field(default_factory=ProxyConfig)  # proxy-tuned decoding when set
 
 
-@dataclass
-class WeightsConfig:
-    """``python -m evaluation.weights run=RUN out=DIR [control=FULL_RUN]``: intruder dimensions
-    and the effective rank of ΔW (DESIGN §5, Weights)."""
-
-    run: str = MISSING  # training run, LoRA adapter folder, or model folder (then name base)
-    out: str = MISSING
-    base: str | None = None  # null: the run's manifest base_model_path or the adapter's base
-    control: str | None = None  # a full fine-tune of the same base (expected ≈ 0 intruders)
-    top_k: int = 10  # tuned singular vectors examined per matrix
-    epsilon: float = 0.5  # intruder if max |cos| with every base singular vector is below
-    sweep: list[float] = field(default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7])
-    threads: int = 1  # BLAS threads for the decompositions (see conf/weights.yaml)
-    peft_check: bool = False  # also run peft's reduce_intruder_dimension and compare (LoRA)
-    mitigate: bool = False  # write peft's intruder-reduced adapter to OUT/mitigated (LoRA)
-    mitigation_lambda: float = 0.75  # peft's default: 1 keeps the intruders, 0 removes them
-
-
-@dataclass
-class ReportConfig:
-    """``python -m evaluation.report results=[DIR,...] out=DIR``."""
-
-    results: list[str] = MISSING  # folders searched for results.json
-    out: str = MISSING
-    title: str = "lessmore evaluation report"
-    samples_per_model: int = 5  # sample rows shown per model and benchmark
-    bootstrap_samples: int = 1000  # paired resamples of items per delta interval
-    bootstrap_seed: int = 0
-    confidence: float = 0.95  # of the delta intervals
-
-
 register_schema("evaluate_schema", EvalConfig)
-register_schema("report_schema", ReportConfig)
-register_schema("weights_schema", WeightsConfig)

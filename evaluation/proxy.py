@@ -2,7 +2,7 @@
 with the logits ``large + alpha * (small_tuned - small_base)`` at every step.
 
 :class:`ProxyModel` is a ``torch.nn.Module`` holding the three models whose forward returns the
-combined logits, so the one :class:`~curation.core.generation.GenerationEngine` drives it as it
+combined logits, so the one :class:`~curation.core.engine.GenerationEngine` drives it as it
 drives any causal LM (generation with a KV cache, log-likelihood scoring, every suite). The three
 models must share one vocabulary; anything else is refused before decoding.
 
@@ -24,15 +24,15 @@ import torch
 from transformers import DynamicCache
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
-from curation.cache import ResultCache, compute_key, compute_model_fingerprint
+from curation.core.cache import ResultCache, compute_key, compute_model_fingerprint
 from curation.core.config import UserError
-from curation.core.generation import GenerationEngine
+from curation.core.contract import read_run_base
+from curation.core.engine import GenerationEngine
+from curation.core.engine.cached import CACHE_FILE
 from curation.core.models import ModelConfig, load_model, resolve_model_path
 
-from .caching import CACHE_FILE
 from .config import ProxyConfig
 from .results import ModelInfo
-from .weight_pairs import read_run_base
 
 ROLES = ("large", "tuned", "base")
 

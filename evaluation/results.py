@@ -15,8 +15,6 @@ from typing import Any
 from curation.core.config import UserError
 
 SCHEMA_VERSION = 1
-RESULTS_NAME = "results.json"
-SAMPLES_DIR = "samples"
 ROLES = ("base", "tuned", "model")
 
 
@@ -113,22 +111,3 @@ def load_results(path: str | Path) -> Results:
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
-
-
-MANIFEST_NAME = "manifest.json"  # of a lessmore training run directory
-
-
-def read_train_manifest(path: str) -> dict[str, Any] | None:
-    """The manifest of a lessmore training run directory, or None for any other model path."""
-    manifest_path = Path(path).expanduser() / MANIFEST_NAME
-    if not manifest_path.is_file():
-        return None
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise UserError(f"{manifest_path}: unreadable manifest ({e})") from None
-    if not isinstance(manifest, dict) or manifest.get("stage") != "train":
-        return None
-    if not isinstance(manifest.get("base_model"), dict) or "path" not in manifest["base_model"]:
-        raise UserError(f"{manifest_path}: training manifest has no base_model.path")
-    return manifest

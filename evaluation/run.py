@@ -15,17 +15,16 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from curation.core.backends import build_engine
 from curation.core.config import save_resolved_config, to_container
-from curation.core.generation import GenerationEngine
+from curation.core.contract import RESULTS, SAMPLES, read_train_manifest
+from curation.core.engine import CachedEngine, GenerationEngine, build_engine, open_cache
 from curation.core.io import collect_versions, redact_secrets, write_json, write_jsonl
 from curation.core.models import ModelConfig
 
-from .benchmarks import Benchmark, build_benchmarks
-from .caching import CachedEngine, open_cache
+from .benchmarks.base import Benchmark, build_benchmarks
 from .config import EvalConfig
 from .proxy import ProxySpec, build_proxy_engine, open_proxy_cache, resolve_proxy_targets
-from .results import RESULTS_NAME, SAMPLES_DIR, ModelInfo, Results, read_train_manifest
+from .results import ModelInfo, Results
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +109,7 @@ def evaluate_model(engine: Any, benchmarks: list[Benchmark], info: ModelInfo, *,
         data_fingerprint={o.name: o.data_fingerprint for o in outcomes},
         config=config, versions=collect_versions())
     for outcome in outcomes:
-        write_jsonl(out_dir / SAMPLES_DIR / f"{outcome.name}.jsonl", outcome.samples)
+        write_jsonl(out_dir / SAMPLES / f"{outcome.name}.jsonl", outcome.samples)
     doc = results.to_dict()
-    write_json(out_dir / RESULTS_NAME, doc)
+    write_json(out_dir / RESULTS, doc)
     return doc

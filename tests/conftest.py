@@ -40,3 +40,41 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip("../shared/data is absent")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_cfg(tiny_model_dir):
+    from curation.core.models import ModelConfig
+
+    return ModelConfig(name="tiny", path=str(tiny_model_dir), dtype="float32", device="cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tiny_model_cfg):
+    from curation.core.models import load_model
+
+    return load_model(tiny_model_cfg)
+
+
+class Killed(RuntimeError):
+    """What the ``counted`` engine raises after ``die_after`` calls: a run killed mid-way."""
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the prompts the real engine generates for; optionally die (:class:`Killed`,
+    "killed mid-run") after ``die_after`` calls."""
+    from curation.core.engine import GenerationEngine
+
+    state = {"prompts": 0, "calls": 0, "die_after": None}
+    original = GenerationEngine.generate
+
+    def generate(self, prompts, settings, **kwargs):
+        if state["die_after"] is not None and state["calls"] >= state["die_after"]:
+            raise Killed("killed mid-run")
+        state["calls"] += 1
+        state["prompts"] += len(prompts)
+        return original(self, prompts, settings, **kwargs)
+
+    monkeypatch.setattr(GenerationEngine, "generate", generate)
+    return state

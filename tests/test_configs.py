@@ -7,8 +7,10 @@ from hydra.errors import ConfigCompositionException
 from omegaconf.errors import ConfigKeyError, ValidationError
 
 import curation.config  # noqa: F401  (each import registers its stage's schema)
-import curation.pipeline  # noqa: F401
 import evaluation.config  # noqa: F401
+import evaluation.report.config  # noqa: F401
+import evaluation.weights.config  # noqa: F401
+import lessmore.pipeline  # noqa: F401
 import training.config  # noqa: F401
 from curation.core.config import CONF_DIR, compose_config
 

@@ -5,13 +5,13 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from curation.core.readers import read_records
+from tests import PROJECT_ROOT
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = PROJECT_ROOT / "data"
 
 
 def test_facts_cover_enough_relations_splits_and_aliases():

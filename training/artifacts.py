@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from curation.core.config import to_container
+from curation.core.contract import CARD, CURVES, MANIFEST, MERGED
 from curation.core.io import (
     atomic_path,
     collect_versions,
@@ -21,16 +22,12 @@ from curation.core.io import (
 from curation.core.models import ModelConfig, load_model
 
 from .callbacks import CURVE_KEY, CategoryAccuracyCallback, read_curves
-from .card import CARD_NAME
 from .config import ADAPTER_METHODS
-from .launch import gather_state_dict
 from .plots import write_plots
+from .runtime import gather_state_dict
 
 log = logging.getLogger(__name__)
 
-MANIFEST_NAME = "manifest.json"
-CURVES_NAME = "curves.jsonl"
-MERGED_DIR = "merged"
 
 
 def save_weights(trainer: Any, tokenizer: Any, out: Path, base_path: str) -> None:
@@ -96,10 +93,10 @@ def write_run_outputs(cfg: Any, trainer: Any, tokenizer: Any, out: Path,
                   if isinstance(cb, CategoryAccuracyCallback)), {})
     curves = read_curves(history, sizes)
     if curves:
-        write_jsonl(out / CURVES_NAME, curves)
-    data_card = Path(cfg.data).expanduser().resolve() / CARD_NAME
+        write_jsonl(out / CURVES, curves)
+    data_card = Path(cfg.data).expanduser().resolve() / CARD
     return {"plots": write_plots(out, history, curves),
-            "curves": CURVES_NAME if curves else None, "category_sample": sizes,
+            "curves": CURVES if curves else None, "category_sample": sizes,
             "merged": save_merged(trainer, tokenizer, out) if cfg.merge else None,
             "resumed_from": Path(resumed_from).name if resumed_from else None,
             "stopped_early": trainer.state.global_step < trainer.state.max_steps,
@@ -122,10 +119,10 @@ def save_merged(trainer: Any, tokenizer: Any, out: Path) -> str | None:
     else:
         merged = model.merge_and_unload()
     merged.config.use_cache = True
-    with atomic_path(out / MERGED_DIR) as tmp:
+    with atomic_path(out / MERGED) as tmp:
         merged.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-    return MERGED_DIR
+    return MERGED
 
 
 def build_hyperparameters(cfg: Any, args: Any) -> dict[str, Any]:
@@ -149,4 +146,4 @@ def build_manifest(cfg: Any, *, base_model: dict[str, Any], base_path: str,
 
 
 def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    write_json(out / MANIFEST_NAME, manifest)
+    write_json(out / MANIFEST, manifest)

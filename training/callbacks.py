@@ -14,7 +14,7 @@ from transformers import EarlyStoppingCallback, TrainerCallback
 
 from curation.core.answers import compute_exact_match, extract_short_answer
 from curation.core.chat import build_chat_qa_messages, render_chat
-from curation.core.generation import DecodeSettings, GenerationEngine
+from curation.core.engine import DecodeSettings, GenerationEngine
 from curation.core.readers import iter_raw_rows
 from curation.core.records import KnowledgeCategory
 

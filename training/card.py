@@ -8,11 +8,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from curation.core.contract import CARD
 from curation.core.io import write_text
 
 from .config import ADAPTER_METHODS
 
-CARD_NAME = "README.md"  # the model card here; a curated set's data card has the same name
 METHOD_NAMES = {"lora": "LoRA adapter",
                 "qlora": "QLoRA adapter (trained on the base quantised to 4-bit NF4; it loads "
                          "on the unquantised base)",
@@ -20,7 +20,7 @@ METHOD_NAMES = {"lora": "LoRA adapter",
 
 
 def write_model_card(out: Path, manifest: dict[str, Any]) -> None:
-    write_text(out / CARD_NAME, build_model_card(manifest, out))
+    write_text(out / CARD, build_model_card(manifest, out))
 
 
 def build_model_card(m: dict[str, Any], out: Path | None = None) -> str:

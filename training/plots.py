@@ -6,12 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from curation.core.contract import CATEGORY_PLOT, LOSS_PLOT
 from curation.core.io import atomic_path
 from curation.core.records import KnowledgeCategory
-
-PLOTS_DIR = "plots"
-LOSS_PLOT = "loss.png"
-CATEGORY_PLOT = "category_accuracy.png"
 
 
 def _figure(width: float = 6.0, height: float = 3.6):
@@ -68,9 +65,9 @@ def write_plots(out: Path, log_history: list[dict[str, Any]], curves: list[dict[
     """The plots there is data for, as paths relative to the run directory."""
     written = []
     if any("loss" in e for e in log_history):
-        plot_loss(log_history, out / PLOTS_DIR / LOSS_PLOT)
-        written.append(f"{PLOTS_DIR}/{LOSS_PLOT}")
+        plot_loss(log_history, out / LOSS_PLOT)
+        written.append(LOSS_PLOT)
     if curves:
-        plot_category_accuracy(curves, out / PLOTS_DIR / CATEGORY_PLOT)
-        written.append(f"{PLOTS_DIR}/{CATEGORY_PLOT}")
+        plot_category_accuracy(curves, out / CATEGORY_PLOT)
+        written.append(CATEGORY_PLOT)
     return written

@@ -31,8 +31,8 @@ from .data import (
     count_trained_tokens,
     load_train_dataset,
 )
-from .launch import describe_launch
 from .resume import select_resume_checkpoint
+from .runtime import describe_launch
 from .trainer import (
     build_peft_config,
     build_sft_config,

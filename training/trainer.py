@@ -14,6 +14,7 @@ import numpy as np
 
 from curation.core.chat import END_OF_TURN
 from curation.core.config import UserError, to_container
+from curation.core.contract import CHECKPOINTS
 from curation.core.models import (
     ModelConfig,
     is_adapter_dir,
@@ -121,7 +122,7 @@ def build_sft_config(cfg: Any) -> Any:
         args["bf16"] = device.startswith("cuda") and torch.cuda.is_bf16_supported()
     args.update(build_eval_args(cfg.early_stopping, args))
     try:
-        sft_config = SFTConfig(**args, output_dir=str(Path(cfg.out) / "checkpoints"),
+        sft_config = SFTConfig(**args, output_dir=str(Path(cfg.out) / CHECKPOINTS),
                                assistant_only_loss=True, max_length=cfg.max_length,
                                seed=cfg.seed, eos_token=END_OF_TURN, use_cpu=device == "cpu",
                                disable_tqdm=not cfg.show_progress)

@@ -13,22 +13,38 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .contract import CONFIG
+from .errors import UserError
 from .io import redact_secrets, write_text
 
 log = logging.getLogger(__name__)
 
-CONF_DIR = Path(os.environ.get("LESSMORE_CONF", Path(__file__).resolve().parents[2] / "conf"))
-RESOLVED_CONFIG_NAME = "config.yaml"
+__all__ = ["CONF_DIR", "UserError", "compose_config", "register_schema", "save_resolved_config",
+           "stage_main", "to_container"]
 
 
-class UserError(RuntimeError):
-    """A problem the user can fix (a missing file, a bad option). Printed as one line."""
+
+def find_conf_dir() -> Path:
+    """The shipped Hydra configs: ``$LESSMORE_CONF``; else the checkout's top-level ``conf/``
+    (a source tree or an editable install); else the copy a wheel installs beside the packages
+    as ``lessmore/conf`` (with the sample data as ``lessmore/data``, see ``pyproject.toml``)."""
+    if os.environ.get("LESSMORE_CONF"):
+        return Path(os.environ["LESSMORE_CONF"])
+    root = Path(__file__).resolve().parents[2]  # the checkout, or site-packages
+    for candidate in (root / "conf", root / "lessmore" / "conf"):
+        if (candidate / "curate.yaml").is_file():
+            return candidate
+    return root / "conf"  # missing: Hydra says so, naming the folder
+
+
+CONF_DIR = find_conf_dir()
 
 
 def _register_resolvers() -> None:
     from omegaconf import OmegaConf
 
-    # ${project_root:} lets configs name the project's own sample data wherever it is run from.
+    # ${project_root:} lets configs name the project's own sample data (``data/`` beside
+    # ``conf/``: the checkout's, or a wheel's ``lessmore/data``) wherever it is run from.
     if not OmegaConf.has_resolver("project_root"):
         OmegaConf.register_new_resolver("project_root", lambda: str(CONF_DIR.parent))
 
@@ -88,7 +104,7 @@ def save_resolved_config(cfg: Any, out_dir: str | Path) -> Path:
     """Write the resolved (and secret-free) config into the run's output directory."""
     from omegaconf import OmegaConf
 
-    path = Path(out_dir) / RESOLVED_CONFIG_NAME
+    path = Path(out_dir) / CONFIG
     write_text(path, OmegaConf.to_yaml(OmegaConf.create(redact_secrets(to_container(cfg)))))
     return path
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import UserError
 from .distributed import local_device
+from .errors import UserError
 from .io import atomic_path, default_cache_dir
 
 log = logging.getLogger(__name__)

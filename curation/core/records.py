@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,3 +123,8 @@ def _check_role_order(messages: list[dict[str, str]]) -> None:
                               f"bad role order: expected {expected}, got {turn['role']}")
     if turns[-1]["role"] != "assistant":
         raise RecordError("messages", "conversation must end with an assistant turn")
+
+
+def is_open_ended(row: Mapping[str, Any]) -> bool:
+    """A row without gold ``answers`` (a long-form instruction, not short-answer QA)."""
+    return not row.get("answers")

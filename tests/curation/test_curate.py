@@ -1,7 +1,6 @@
 """`lessmore curate` end to end on the tiny model: accounting, outputs, determinism."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -9,6 +8,7 @@ from curation import config as _schema  # noqa: F401  (registers the schema)
 from curation.core.config import UserError, compose_config
 from curation.core.io import read_jsonl
 from curation.run import run
+from tests import PROJECT_ROOT
 
 CHAT = [{"role": "user", "content": "What is tea?"},
         {"role": "assistant", "content": "A drink made from leaves."}]
@@ -130,7 +130,6 @@ def test_planted_near_duplicates_in_sample_chats_are_removed(tmp_path, cache_dir
     finds them and keeps the original."""
     import re
 
-    PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
     readme = (PROJECT_ROOT / "data/README.md").read_text()
     pairs = re.findall(r"^\| `(chat-\d+)` \| `(chat-\d+)` \| near_dup", readme, re.M)

@@ -2,7 +2,6 @@
 low-quality rows of data/chats (caught, with no good row lost)."""
 
 import importlib.util
-from pathlib import Path
 
 import pytest
 from datasets import Dataset
@@ -21,8 +20,9 @@ from curation.filters import (
     TrivialResponseFilter,
     build_filters,
 )
+from tests import PROJECT_ROOT
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = PROJECT_ROOT / "data"
 
 
 def chat(*turns, answers=None):

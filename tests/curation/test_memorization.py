@@ -4,7 +4,6 @@ the sample facts, every config option, and the step against a scripted engine.""
 import json
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from datasets import Dataset
@@ -23,8 +22,9 @@ from curation.memorization import (
     extract_subject,
     load_relation_query_templates,
 )
+from tests import PROJECT_ROOT
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = PROJECT_ROOT
 DEFAULT_YAML = CONF_DIR / "memorization" / "default.yaml"
 
 
@@ -184,8 +184,8 @@ def test_max_templates_caps_the_completions():
 
 
 def test_step_on_the_tiny_model_is_deterministic_and_resumable(tiny_model_dir, tmp_path):
-    from curation.cache import ResultCache
-    from curation.core.generation import GenerationEngine
+    from curation.core.cache import ResultCache
+    from curation.core.engine import GenerationEngine
     from curation.core.models import ModelConfig, load_model
 
     model, tokenizer = load_model(ModelConfig(path=str(tiny_model_dir), device="cpu",

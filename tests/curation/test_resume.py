@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from datasets import Dataset
 
-from curation.cache import ResultCache, compute_model_fingerprint
-from curation.core.generation import GenerationEngine
+from curation.core.cache import ResultCache, compute_model_fingerprint
+from curation.core.engine import GenerationEngine
 from curation.core.models import ModelConfig, load_model
 from curation.probes import ProbeConfig, SlickProbe
+from tests import PROJECT_ROOT
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = PROJECT_ROOT
 N_ITEMS, CHUNK = 32, 4
 PROBE = {"n_prompts": 2, "k_shots": 2, "n_samples": 2, "max_new_tokens": 6, "chunk_size": CHUNK}
 
@@ -28,8 +29,8 @@ CHILD = """
 import json, sys, time
 import torch
 torch.set_num_threads(1)
-from curation.cache import ResultCache
-from curation.core.generation import GenerationEngine
+from curation.core.cache import ResultCache
+from curation.core.engine import GenerationEngine
 from curation.core.models import ModelConfig, load_model
 from curation.probes import ProbeConfig, SlickProbe
 

@@ -10,7 +10,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from curation.core.chat import CHATML_TRAINING_TEMPLATE
 from curation.core.config import UserError
-from curation.core.generation import GenerationEngine
+from curation.core.engine import GenerationEngine
 from curation.scores import (
     IFDFilter,
     ResponseScoreStep,
@@ -185,7 +185,7 @@ def test_score_then_filter_on_the_tiny_model(lm):
 
 
 def test_scores_are_cached_per_row_and_resume_without_rescoring(lm, tmp_path):
-    from curation.cache import ResultCache
+    from curation.core.cache import ResultCache
 
     ds = rows(MULTI, SINGLE)
     with ResultCache(tmp_path / "c.sqlite", model="tiny") as cache:

@@ -1,11 +1,9 @@
-"""Shared fixtures for the evaluation tests: a small QA file, the tiny model's engine, a stub."""
+"""Shared fixtures for the evaluation tests: a small QA file and a scripted stub engine."""
 
 import json
 import re
 
 import pytest
-
-from curation.core.models import ModelConfig
 
 # 2 groups x (2 exemplars + 3 held-out), plus a pool row that must never be scored.
 FACTS = [
@@ -34,18 +32,6 @@ def write_qa_file(path, facts=FACTS):
 @pytest.fixture
 def qa_file(tmp_path):
     return write_qa_file(tmp_path / "qa.jsonl")
-
-
-@pytest.fixture(scope="session")
-def tiny_model_cfg(tiny_model_dir):
-    return ModelConfig(name="tiny", path=str(tiny_model_dir), dtype="float32", device="cpu")
-
-
-@pytest.fixture(scope="session")
-def tiny_lm(tiny_model_cfg):
-    from curation.core.models import load_model
-
-    return load_model(tiny_model_cfg)
 
 
 class ScriptedEngine:

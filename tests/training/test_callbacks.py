@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 
 import training.callbacks as callbacks
 from curation.core.config import UserError, compose_config
-from curation.core.generation import GenerationEngine
+from curation.core.engine import GenerationEngine
 from curation.core.models import ModelConfig, load_model
 from training.callbacks import (
     CategoryAccuracyCallback,

@@ -7,18 +7,17 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from curation.core.chat import CHATML_TRAINING_TEMPLATE
 from curation.core.config import UserError, compose_config
 from curation.core.models import ModelConfig
+from tests import PROJECT_ROOT
 from training.preview import COLOR_MARKS, build_dry_run_report
 from training.run import run
 from training.trainer import load_model_for_training
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHATS = [[{"role": "user", "content": f"What is the capital of country {i}?"},
           {"role": "assistant", "content": f"The capital is city {i}."}] for i in range(3)]
 LONG = [{"role": "user", "content": "Name the rivers."},

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -15,15 +14,15 @@ from accelerate.commands.config.config_args import load_config_from_file
 import training.config  # noqa: F401  (registers the train schema)
 from curation.core.config import UserError, compose_config
 from curation.core.models import ModelConfig, load_model
+from tests import PROJECT_ROOT
 from training.launch import (
     ACCELERATE_DIR,
     build_launch_command,
-    describe_launch,
     find_accelerate_config,
     quote_value,
 )
+from training.runtime import describe_launch
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = {"ddp": "MULTI_GPU", "cpu_ddp": "MULTI_GPU", "zero2": "DEEPSPEED",
            "zero3": "DEEPSPEED", "fsdp": "FSDP"}
 

@@ -5,14 +5,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import yaml
 
 import training.config  # noqa: F401  (registers the train schema)
 from curation.core.config import compose_config
+from tests import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # kv_sep "-", item_sep "__", sorted by key; data, out and model.path are left out of the name
 NAMES = {f"lora.r-{r}__method-{m}__model-tiny__trainer.max_steps-1__trainer-smoke": (m, r)
          for m in ("lora", "full") for r in (4, 8)}

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,11 +15,11 @@ from curation.core.chat import CHATML_TRAINING_TEMPLATE, compute_token_lengths
 from curation.core.config import UserError, compose_config
 from curation.core.io import compute_file_fingerprint
 from curation.core.models import ModelConfig, load_model, load_tokenizer
+from tests import PROJECT_ROOT
 from training.config import check_config
 from training.data import apply_over_length_to_sets, count_rows, count_trained_tokens
 from training.run import run
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SYSTEM = {"role": "system", "content": "You answer in a few words."}
 
 

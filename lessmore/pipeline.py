@@ -1,0 +1,167 @@
+"""``lessmore pipeline out=DIR``: curate → train → evaluate → weights → report on the embedded
+default.
+
+When the evaluation suite has closed-book QA (``demo`` and ``capability`` do), its held-out and
+exemplar facts are first probed with the base model by a second ``curate`` run (every fact kept,
+in input order, so the evaluation's prompts are those of the original file; the probe settings
+are the training set's) and the evaluation reads that probed file, so factuality in the report
+splits by SliCK knowledge category; ``probe_heldout=false`` skips it.
+
+Each stage runs as its own process (``python -m <stage>``) with the overrides below, exactly as a
+user would run it by hand, so the pipeline adds no code path of its own; each stage reads only
+the previous stage's artifact directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import MISSING, OmegaConf
+
+from curation.core.config import UserError, register_schema, save_resolved_config, stage_main
+from curation.core.models import ModelConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PipelineConfig:
+    out: str = MISSING
+    model: ModelConfig = field(default_factory=ModelConfig)  # used by every stage
+    inputs: list[str] = field(default_factory=list)
+    splits: list[str] = field(default_factory=lambda: ["pool"])
+    budget: int = 100
+    seed: int = 0
+    method: str = "lora"
+    probe: Any = None  # the conf/probe/<name>.yaml preset the curate stages use (its name)
+    suite: Any = None  # the conf/suite/<name>.yaml preset the evaluate stage runs (its name)
+    weights: bool = True  # intruder-dimension analysis of the run against its base
+    probe_heldout: bool = True  # probe the closed-book evaluation facts: factuality per category
+    curate: list[str] = field(default_factory=list)  # extra overrides per stage
+    train: list[str] = field(default_factory=list)
+    evaluate: list[str] = field(default_factory=list)
+
+
+register_schema("pipeline_schema", PipelineConfig)
+
+
+def build_commands(cfg: Any) -> list[tuple[str, list[str]]]:
+    """The stage invocations, as (name, argv): curate, [probe-heldout,] train, evaluate,
+    [weights,] report."""
+    out = Path(cfg.out)
+    curated, run_dir, results, report = (out / d for d in ("curated", "run", "results", "report"))
+    inputs = "[" + ",".join(cfg.inputs) + "]"
+    splits = "[" + ",".join(cfg.splits) + "]"
+    py = [sys.executable, "-m"]
+    probe, suite = preset_name(cfg, "probe"), preset_name(cfg, "suite")
+    m = cfg.model
+    # the model group option by name, then each field, so model.path=… etc. reach every stage
+    packed = "null" if m.packed_linear is None else str(bool(m.packed_linear)).lower()
+    model = [f"model={m.name}", f"model.dtype={m.dtype}", f"model.device={m.device}",
+             f"model.trust_remote_code={m.trust_remote_code}", f"model.backend={m.backend}",
+             f"model.packed_linear={packed}"]
+    base = [*model, f"model.path={m.path}"] + ([f"model.revision={m.revision}"]
+                                                if m.revision else [])
+    heldout, evaluate_extra = [], []
+    facts = closed_book_facts(cfg) if cfg.probe_heldout else None
+    if facts is not None:
+        data, fact_splits = facts
+        same_probe = [o for o in cfg.curate if o.lstrip("+~").startswith(("probe.", "probe="))]
+        heldout = [("probe-heldout", [
+            *py, "curation", f"input=[{data}]", f"out={out / 'heldout'}", *base,
+            f"seed={cfg.seed}", f"probe={probe}", *same_probe,
+            f"splits=[{','.join(fact_splits)}]", f"budget={HELDOUT_BUDGET}", "select=random",
+            "select.order=input"])]
+        evaluate_extra = [f"suite.benchmarks.closed_book_qa.data={out / 'heldout' / 'train.jsonl'}"]
+    return [
+        ("curate", [*py, "curation", f"input={inputs}", f"out={curated}", *base,
+                    f"splits={splits}", f"budget={cfg.budget}", f"seed={cfg.seed}",
+                    f"probe={probe}", *cfg.curate]),
+        *heldout,
+        ("train", [*py, "training", f"data={curated}", f"out={run_dir}", *base,
+                   f"method={cfg.method}", f"seed={cfg.seed}", *cfg.train]),
+        ("evaluate", [*py, "evaluation", *model, f"model.path={run_dir}",
+                      f"out={results}", f"suite={suite}", *cfg.evaluate, *evaluate_extra]),
+        *([("weights", [*py, "evaluation.weights", f"run={run_dir}",
+                        f"out={results / 'weights'}"])] if cfg.weights else []),
+        ("report", [*py, "evaluation.report", f"results=[{results}]", f"out={report}"]),
+    ]
+
+
+HELDOUT_BUDGET = 1_000_000  # keep every probed fact: the evaluation scores all of them
+
+
+def preset_name(cfg: Any, group: str) -> str:
+    """The name of the ``probe`` or ``suite`` preset chosen (``probe=slick``). Its settings reach
+    the stages through ``curate=[…]`` / ``evaluate=[…]`` only, so a preset changed on the
+    pipeline's own command line is an error rather than silently dropped."""
+    chosen = cfg[group]
+    name = chosen.get("name") if chosen is not None else None
+    if not name:
+        raise UserError(f"pipeline: choose a {group} preset by name ({group}=NAME, a file of "
+                        f"conf/{group}/)")
+    fresh = _compose(f"{group}/{name}", [])[group]
+    if OmegaConf.to_container(fresh, resolve=True) != OmegaConf.to_container(chosen, resolve=True):
+        stage = "curate" if group == "probe" else "evaluate"
+        raise UserError(f"pipeline: set {group} fields for the {stage} stage with "
+                        f"{stage}=['{group}.FIELD=VALUE'], not on the pipeline's command line")
+    return str(name)
+
+
+def closed_book_facts(cfg: Any) -> tuple[str, list[str]] | None:
+    """The closed-book QA file and its (eval, exemplar) splits in the pipeline's evaluation
+    suite (``suite`` and any ``suite...`` overrides in ``evaluate``), or None when the suite has
+    no closed-book QA."""
+    name, overrides = preset_name(cfg, "suite"), []
+    for item in cfg.evaluate:
+        if item.startswith("suite="):
+            name = item.partition("=")[2]
+        elif item.lstrip("+~").startswith("suite."):
+            overrides.append(item)
+    suite = _compose(f"suite/{name}", overrides).suite
+    bench = suite.get("benchmarks", {}).get("closed_book_qa")
+    if bench is None or not bench.get("data"):
+        return None
+    splits = [s for s in (bench.get("eval_split"), bench.get("exemplar_split")) if s]
+    return str(bench.data), splits
+
+
+def _compose(name: str, overrides: list[str]) -> Any:
+    """Compose a config file of conf/, inside this Hydra app (its search path) or outside."""
+    from hydra import compose
+    from hydra.core.global_hydra import GlobalHydra
+
+    from curation.core.config import compose_config
+
+    if GlobalHydra.instance().is_initialized():
+        return compose(config_name=name, overrides=overrides)
+    return compose_config(name, overrides)
+
+
+def run(cfg: Any) -> dict[str, Any]:
+    out = Path(cfg.out)
+    save_resolved_config(cfg, out)
+    timings = {}
+    for name, argv in build_commands(cfg):
+        log.info("[%s] %s", name, " ".join(argv[1:]))
+        start = time.perf_counter()
+        if subprocess.run(argv).returncode != 0:
+            raise UserError(f"stage {name} failed (command: {' '.join(argv[1:])})")
+        timings[name] = round(time.perf_counter() - start, 1)
+        log.info("[%s] done in %.1f s", name, timings[name])
+    report = out / "report" / "report.html"
+    log.info("report: %s (and report.md beside it); stage times %s", report, timings)
+    print(f"\nlessmore: report written to {report.resolve()}")
+    return {"report": str(report), "timings_s": timings}
+
+
+main = stage_main("pipeline")(run)
+
+if __name__ == "__main__":
+    main()

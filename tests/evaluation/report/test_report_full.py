@@ -1,0 +1,341 @@
+"""The report over two runs and their base, from synthetic results directories whose metrics
+are computed from their samples by the benchmarks' own metric code (so the samples reproduce
+the results files, as a real evaluation's do): panels with paired intervals, factuality per
+knowledge category, training curves, the data card, intruder dimensions, sample links,
+determinism."""
+
+import json
+import math
+import random
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from curation.core.config import compose_config
+from curation.core.io import write_json, write_jsonl
+from evaluation import config as _schema  # noqa: F401  (registers the schemas)
+from evaluation.benchmarks.closed_book import ClosedBookQA
+from evaluation.benchmarks.ifeval import build_metrics as ifeval_metrics
+from evaluation.benchmarks.perplexity import build_pooled_metric
+from evaluation.benchmarks.style import StyleStats
+from evaluation.benchmarks.win_rate import build_metrics as judge_metrics
+from evaluation.report.comparison import collect_results, group_runs, pair_results
+from evaluation.report.deltas import BootstrapSettings, build_deltas
+from evaluation.report.provenance import build_card_blocks
+from evaluation.report.render import Figure
+from evaluation.report.run import run
+from evaluation.results import ModelInfo, Results, build_metric
+
+XSS = "<script>document.title='PWNED'</script>"
+CATEGORIES = ["HighlyKnown", "MaybeKnown", "WeaklyKnown", "Unknown"]
+BASE = ModelInfo("smollm2", "embedded:smollm2", "base")
+POINT_ONLY = {"style/length_correlation", "judge/lc_win_rate"}
+
+
+def capability(rng, skill):
+    """Sample rows of the capability benchmarks; ``skill`` raises the chance of a right answer."""
+    closed = []
+    for i in range(24):
+        abstained = rng.random() < 0.25 - 0.1 * skill
+        right = not abstained and rng.random() < 0.4 + 0.3 * skill
+        closed.append({"id": f"q{i}", "group": ["capital", "author"][i % 2],
+                       "category": CATEGORIES[i % 4], "prompt": f"Q: question {i}?\nA:",
+                       "prediction": "I don't know." if abstained else (
+                           "Paris" if right else XSS), "references": ["Paris"],
+                       "score": float(right), "abstained": abstained})
+    gsm = [{"id": i, "group": None, "prompt": f"Question: {i}+1?", "prediction": str(i),
+            "references": [str(i + 1)], "scores": {"strict": s, "flexible": max(s, f)},
+            "score": s} for i in range(20)
+           for s, f in [(float(rng.random() < 0.3 + skill * 0.2), float(rng.random() < 0.5))]]
+    arc = [{"id": i, "group": None, "prompt": f"Question: q{i}", "prediction": "a",
+            "references": ["a"], "scores": {m: float(rng.random() < 0.5 + skill * 0.1)
+                                            for m in ("acc", "acc_norm", "acc_bytes")}}
+           for i in range(20)]
+    tqa = [{"id": i, "group": None, "prompt": f"Q: t{i}", "prediction": "x", "references": ["y"],
+            "scores": {"mc1": float(rng.random() < 0.3), "mc2": rng.random()}} for i in range(16)]
+    ppl = [{"id": f"wiki:{i}", "group": ["wiki", "news"][i % 2], "text": f"Paragraph {i}.",
+            "tokens": 20 + i, "bytes": 90 + 3 * i, "loglikelihood": -(40 + i) * (1 + 0.2 * skill)}
+           for i in range(10)]
+    for rows in (arc, tqa):
+        for r in rows:
+            r["score"] = r["scores"]["acc" if "acc" in r["scores"] else "mc1"]
+    for r in ppl:
+        r["score"] = math.exp(-r["loglikelihood"] / r["tokens"])
+    cbqa = ClosedBookQA(data="facts.jsonl")
+    metrics = {**cbqa.build_metrics(closed, "group", ""),
+               **cbqa.build_metrics(closed, "category", ",category"),
+               **{f"gsm8k/exact_match,{f}": build_metric(
+                   [{"group": None, "score": r["scores"][f]} for r in gsm]) for f in
+                  ("strict", "flexible")},
+               **{f"arc_easy/{m}": build_metric([{"score": r["scores"][m]} for r in arc])
+                  for m in ("acc", "acc_norm", "acc_bytes")},
+               **{f"truthfulqa/{m}": build_metric([{"score": r["scores"][m]} for r in tqa])
+                  for m in ("mc1", "mc2")},
+               "perplexity/perplexity": build_pooled_metric(ppl, "perplexity"),
+               "perplexity/bits_per_byte": build_pooled_metric(ppl, "bits_per_byte")}
+    samples = {"closed_book_qa": closed, "gsm8k": gsm, "arc_easy": arc, "truthfulqa": tqa,
+               "perplexity": ppl}
+    return metrics, samples
+
+
+def imitation(rng, skill):
+    """Sample rows of the imitation benchmarks."""
+    ifeval = []
+    for i in range(15):
+        checks = [{"id": f"type{k}", "kwargs": {}, "strict": rng.random() < 0.5 + 0.2 * skill,
+                   "loose": rng.random() < 0.7} for k in range(1 + i % 3)]
+        ifeval.append({"id": f"k{i}", "group": "x", "prompt": f"Write {i}", "prediction": "ok",
+                       "references": [], "instructions": checks,
+                       "score": float(all(c["strict"] for c in checks)),
+                       "score_loose": float(all(c["loose"] for c in checks))})
+    style = [{"id": f"s{i}", "group": ["howto", "facts"][i % 2], "prompt": f"Explain {i}",
+              "prediction": "- a list" if rng.random() < skill else "prose",
+              "references": ["- ref"], "score": rng.random(),
+              "style": _style(rng, skill), "reference_style": _style(random.Random(i), 1.0)}
+             for i in range(12)]
+    judge = [{"id": f"s{i}", "group": "all", "prompt": f"Explain {i}", "prediction": "answer",
+              "references": ["other"], "length_diff": rng.randint(-20, 40),
+              "score": None if i == 5 else rng.choice([0.0, 0.5, 1.0, 1.0 if skill else 0.0]),
+              "verdicts": {"candidate_first": {"choice": None, "error": "timeout" if i == 5
+                                               else None},
+                           "candidate_second": {"choice": "A", "error": None}}}
+             for i in range(12)]
+    metrics = {**ifeval_metrics("ifeval", ifeval),
+               **StyleStats(data="reference.jsonl").build_metrics(style),
+               **judge_metrics("judge", judge)}
+    return metrics, {"ifeval": ifeval, "style": style, "judge": judge}
+
+
+def _style(rng, skill):
+    return {"list": float(rng.random() < skill), "heading": float(rng.random() < 0.3),
+            "words": float(rng.randint(20, 60) + 80 * skill), "refusal": float(rng.random() < 0.1),
+            "hedge": float(rng.random() < 0.4)}
+
+
+def write_entry(folder, info, suite, metrics, samples, targets=True):
+    """results.json through the typed schema, and one samples file per benchmark. With
+    ``targets``, the config names each benchmark's class as ``python -m evaluation`` records."""
+    classes = {"closed_book_qa": "evaluation.benchmarks.closed_book.ClosedBookQA",
+               "gsm8k": "evaluation.benchmarks.reasoning.FewShotGeneration",
+               "arc_easy": "evaluation.benchmarks.choice.MultipleChoice",
+               "truthfulqa": "evaluation.benchmarks.truthfulqa.TruthfulQA",
+               "perplexity": "evaluation.benchmarks.perplexity.Perplexity", "ifeval": "evaluation.benchmarks.ifeval.IFEval",
+               "style": "evaluation.benchmarks.style.StyleStats", "judge": "evaluation.benchmarks.win_rate.PairwiseJudge"}
+    config = {"suite": {"name": suite, "benchmarks": {
+        name: {"_target_": classes[name], "name": name} for name in samples}}} if targets else {}
+    results = Results(model=info, suite=suite, metrics=metrics,
+                      settings={name: {"chat_template": False} for name in samples},
+                      data_fingerprint={name: "sha256:0" for name in samples}, config=config,
+                      versions={})
+    write_json(folder / "results.json", results.to_dict())
+    for name, rows in samples.items():
+        write_jsonl(folder / "samples" / f"{name}.jsonl", rows)
+
+
+def write_run_dir(root):
+    """A training run (manifest, curves, loss plot) and the curated set it names."""
+    curated, run_dir = root / "curated", root / "runs" / "run-a"
+    (curated / "plots").mkdir(parents=True)
+    (curated / "README.md").write_text(
+        "---\npretty_name: lessmore curated SFT set\n---\n\n# Curated SFT set\n\n"
+        f"Built from `{XSS}` with **seed 0**.\n\n| rows in | kept |\n|---:|---:|\n| 120 | 40 |\n\n"
+        "- selection: `slick`\n\n![categories](plots/categories.png)\n\n"
+        "![evil](../secret.png)\n", encoding="utf-8")
+    _png(root / "secret.png", (0, 0, 0))  # outside the curated set: never embedded
+    write_json(curated / "manifest.json", {"stage": "curate", "categories_probed": {
+        "HighlyKnown": 50, "Unknown": 40, "MaybeKnown": 30}, "categories_kept": {
+        "HighlyKnown": 20, "Unknown": 5, "MaybeKnown": 15}})
+    write_json(run_dir / "manifest.json", {"stage": "train", "data": {"path": str(curated)},
+                                           "outputs": {"data_card": str(curated / "README.md")}})
+    write_jsonl(run_dir / "curves.jsonl", [
+        {"step": s, "category": c, "accuracy": a, "n": 8}
+        for s in (0, 25, 50) for c, a in zip(CATEGORIES, (0.9, 0.6, 0.3, s / 100), strict=True)])
+    _png(run_dir / "plots" / "loss.png", (200, 40, 40))
+    return run_dir
+
+
+def _png(path, colour):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (40, 30), colour).save(path)
+
+
+def write_eval_dirs(root):
+    """run-a (a training run here) with a capability and an imitation evaluation, run-b (not
+    a run directory here) with a capability one; base evaluated beside each."""
+    run_a = write_run_dir(root)
+    tuned = {"run-a": ModelInfo("run-a", str(run_a), "tuned", {"name": "smollm2",
+                                                              "path": "embedded:smollm2"}),
+             "run-b": ModelInfo("run-b", str(root / "elsewhere" / "run-b"), "tuned",
+                                {"name": "smollm2", "path": "embedded:smollm2"})}
+    for name, suite, build, skill in [("run-a", "capability", capability, 1.0),
+                                      ("run-a", "imitation", imitation, 1.0),
+                                      ("run-b", "capability", capability, 0.5)]:
+        folder = root / "eval" / f"{name}-{suite}"
+        # the same base model on the same suite: the same results beside every run
+        write_entry(folder / "base", BASE, suite, *build(random.Random(suite), 0.0))
+        write_entry(folder / "tuned", tuned[name], suite,
+                    *build(random.Random(f"{name}{suite}t"), skill), targets=name == "run-a")
+    write_weights(root / "eval" / "weights", run_a)
+    # another run's analysis beside run-a's results must not be shown as run-a's
+    write_weights(root / "eval" / "run-a-capability" / "weights-other", root / "runs" / "x")
+    return root / "eval"
+
+
+def write_weights(folder, run_dir):
+    """weights.json as python -m evaluation.weights writes it (schema_version 1), and a plot."""
+    def counts(method, intruders):
+        return {"path": str(run_dir), "base": "embedded:smollm2", "method": method,
+                "intruders": intruders, "matrices_with_intruders": 2,
+                "by_module": {"q_proj": intruders - 1, "v_proj": 1}, "by_layer": {"0": intruders},
+                "sweep": {"0.3": 1, "0.5": intruders, "0.7": intruders + 5},
+                "effective_rank_by_module": {"q_proj": 3.25, "v_proj": 1.5},
+                "matrices": [{"name": "layers.0.q_proj"}, {"name": "layers.0.v_proj"}]}
+    write_json(folder / "weights.json", {
+        "schema_version": 1, "settings": {"top_k": 10, "epsilon": 0.5, "sweep": [0.3, 0.7]},
+        "runs": {"run": counts("lora", 7), "control": {**counts("full", 1), "path": "/x"}}})
+    _png(folder / "plots" / "intruders.png", (40, 40, 200))
+
+
+@pytest.fixture(scope="module")
+def eval_root(tmp_path_factory):
+    return write_eval_dirs(tmp_path_factory.mktemp("report-full"))
+
+
+def report(eval_root, out, *extra):
+    cfg = compose_config("report", [f"results=[{eval_root}]", f"out={out}",
+                                    "bootstrap_samples=400", *extra])
+    paths = run(cfg)
+    return (Path(paths["markdown"]).read_text(encoding="utf-8"),
+            Path(paths["html"]).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def built(eval_root):
+    out = eval_root.parent / "report"
+    return out, *report(eval_root, out)
+
+
+def test_every_declared_metric_is_reproduced_from_its_samples(eval_root):
+    """Each per-item reader of evaluation/panels.py gives back its benchmark's own value, so
+    the interval is that of the reported delta; only the declared point-only metrics lack one."""
+    runs = group_runs(pair_results(collect_results([str(eval_root)])))
+    deltas = {(d.run, d.key): d for r in runs for d in build_deltas(r, BootstrapSettings(200))}
+    assert {k for _, k in deltas} >= {"closed_book_qa/hallucination_rate", "ifeval/instruction_loose",
+                                      "perplexity/perplexity", "judge/win_rate", "style/list_rate"}
+    for (run_label, key), d in deltas.items():
+        if key in POINT_ONLY:
+            assert d.interval is None and d.note == "point only: no per-item form"
+            continue
+        assert d.interval is not None, (run_label, key, d.note)
+        assert d.interval.delta == pytest.approx(d.value, abs=1e-9), key
+        assert d.interval.low - 1e-9 <= d.value <= d.interval.high + 1e-9, key
+    assert deltas["run-a", "style/list_rate"].reference is not None
+    assert {d.panel for (_, k), d in deltas.items() if k.startswith(("style", "judge", "ifeval"))} \
+        == {"imitation"}
+
+
+def test_panels_side_by_side_with_forest_plots(built):
+    _, md, html = built
+    section = html.split("<h2>Imitation vs capability</h2>")[1].split("<h2>")[0]
+    assert section.count('<div class="cols">') == 1 and section.count("<figure>") == 2
+    assert "Imitation: style" in section and "Capability: knowledge" in section
+    # run-a's closed-book exact match: one row with base, tuned, delta, interval and n
+    row = next(line for line in md.splitlines()
+               if line.startswith("| closed_book_qa/exact_match | run-a |"))
+    base, tuned, delta, ci, n = [c.strip() for c in row.split("|")[3:8]]
+    assert float(delta) == pytest.approx(float(tuned) - float(base), abs=1.5e-3)
+    low, high = map(float, re.fullmatch(r"\[(\S+), (\S+)\]", ci).groups())
+    assert low <= float(delta) <= high and n == "24"
+    assert re.search(r"\| judge/lc_win_rate \| run-a \|.*\| point only: no per-item form \| — \|", md)
+
+
+def test_delta_colour_respects_direction(built):
+    _, _, html = built
+    # perplexity rose for both runs (loglikelihoods scaled down): worse although positive
+    rows = re.findall(r"<tr><td>perplexity/perplexity ↓</td><td>(run-\w)</td>(.*?)</tr>", html)
+    assert len(rows) == 2
+    for _, cells in rows:
+        assert re.search(r'<td class="num worse( strong)?">\+\d', cells), cells
+
+
+def test_factuality_per_knowledge_category(built):
+    _, md, html = built
+    part = md.split("## Factuality per knowledge category")[1].split("\n## ")[0]
+    assert "### closed_book_qa/exact_match per knowledge category" in part
+    assert "| category | base | run-a | delta | 95% CI | n | run-b | delta | 95% CI | n |" in part
+    order = [line.split("|")[1].strip() for line in part.splitlines()
+             if line.startswith("| ") and line.split("|")[1].strip() in CATEGORIES]
+    assert order[:4] == CATEGORIES  # SliCK order, not alphabetical
+    facts = html.split("Factuality per knowledge category")[1].split("<h2>")[0]
+    assert facts.count("<figure>") == 3  # exact match, abstention, hallucination
+
+
+def test_run_artifacts_training_card_weights(built):
+    _, md, html = built
+    run_a = html.split("run-a vs smollm2</h2>")[1].split("<h2>")[0]
+    assert "Training loss" in run_a and "Train accuracy per knowledge category" in run_a
+    assert "<td>Unknown</td><td class=\"num\">50</td><td class=\"num\">0.500</td>" in run_a
+    weights = run_a.split("<h3>Intruder dimensions</h3>")[1].split("<h3>")[0]
+    assert "/eval/weights/weights.json" in weights and "weights-other" not in weights
+    assert "<td>run</td><td>lora</td><td class=\"num\">7</td><td class=\"num\">2 / 2</td>" \
+        "<td class=\"num\">1</td><td class=\"num\">7</td><td class=\"num\">12</td>" in weights
+    assert "<td>q_proj</td><td class=\"num\">6</td><td class=\"num\">3.25</td>" \
+        "<td class=\"num\">0</td><td class=\"num\">3.25</td>" in weights
+    assert "(plots/intruders.png)" in weights
+    card = run_a.split('<div class="card">')[1].split("</div>")[0]
+    assert "&lt;script&gt;" in card and "<b>seed 0</b>" in card and "<th>rows in</th>" in card
+    assert "[image ../secret.png not embedded]" in card  # nothing from outside the set
+    assert "Knowledge categories of the curated set" in run_a  # drawn: the card's PNG is absent
+    run_b = html.split("run-b vs smollm2</h2>")[1].split("<h2>")[0]
+    assert "is not a training run directory here" in run_b and "Intruder" not in run_b
+    assert "> # Curated SFT set" in md and "&lt;script&gt;" in md
+
+
+def test_sample_links_resolve_and_rows_show_inline(built):
+    out, md, html = built
+    hrefs = re.findall(r'<a href="([^"]+)">', html)
+    assert len(hrefs) == 2 * (5 + 3 + 5)  # base + tuned, every benchmark of every comparison
+    for href in hrefs:
+        assert not href.startswith(("/", "http")) and (out / href).resolve().is_file(), href
+    assert "### Samples: closed_book_qa" in md
+    assert "| id | group | prompt (end) | references | base prediction | base score | " \
+           "tuned prediction | tuned score |" in md
+
+
+def test_report_is_deterministic(eval_root, built):
+    out, md, html = built
+    md2, html2 = report(eval_root, out)
+    assert md2 == md and html2 == html
+    md3, _ = report(eval_root, out, "bootstrap_seed=1")
+    assert md3 != md  # the seed is what fixes the intervals
+
+
+def test_no_html_from_data_and_no_external_resource(built):
+    _, md, html = built
+    assert "<script" not in html.lower() and "<script" not in md.lower()
+    assert 'http-equiv="Content-Security-Policy"' in html and "default-src 'none'" in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert all(src.startswith("data:image/png;base64,")
+               for src in re.findall(r'src="([^"]*)"', html))
+
+
+def test_metric_outside_panels_is_listed(tmp_path):
+    """A metric no panel declares is listed with its point delta, not dropped."""
+    root = write_eval_dirs(tmp_path)
+    doc = json.loads((root / "run-b-capability" / "tuned" / "results.json").read_text())
+    doc["metrics"]["custom/score"] = {"value": 0.75, "n": 4, "higher_is_better": True,
+                                      "by_group": {}}
+    write_json(root / "run-b-capability" / "tuned" / "results.json", doc)
+    md, _ = report(root, tmp_path / "r")
+    assert "| custom/score | run-b | — | 0.750 | — |" in md
+
+
+def test_card_plot_of_the_curated_set_is_its_histogram(tmp_path):
+    curated = write_run_dir(tmp_path).parent.parent / "curated"
+    _png(curated / "plots" / "categories.png", (10, 200, 10))
+    blocks = build_card_blocks(curated)
+    png = (curated / "plots" / "categories.png").read_bytes()
+    assert isinstance(blocks[0], Figure) and blocks[0].png == png
+    assert blocks[-1].images == {"plots/categories.png": png}  # ../secret.png refused
