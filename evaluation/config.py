@@ -13,13 +13,27 @@ from curation.core.models import ModelConfig
 
 
 @dataclass
+class FactsConfig:
+    """The closed-book facts a suite scores by knowledge category. ``lessmore pipeline`` (and a
+    study) probes them with the base model first — a second ``curate`` run over the rows of
+    ``splits`` in ``data`` — and points the suite's ``key`` at the probed copy, whose rows carry
+    the SliCK category the benchmark splits its metrics by."""
+
+    data: str = MISSING  # the QA file the suite reads (interpolate the benchmark's own field)
+    splits: list[str] = field(default_factory=list)  # its rows that are probed: scored + exemplars
+    key: str = MISSING  # the suite field, below ``suite.``, that reads ``data``
+
+
+@dataclass
 class SuiteConfig:
     """A named set of benchmarks (``conf/suite/*.yaml``); each entry's ``_target_`` names its
-    :class:`~evaluation.benchmarks.Benchmark` class and the other keys are that class's fields,
-    checked when the suite is built."""
+    :class:`~evaluation.benchmarks.base.Benchmark` class and the other keys are that class's
+    fields, checked when the suite is built. ``facts`` declares the suite's closed-book facts
+    for whoever probes them first (see :class:`FactsConfig`); null when it has none."""
 
     name: str = MISSING
     benchmarks: dict[str, Any] = field(default_factory=dict)
+    facts: FactsConfig | None = None
 
 
 @dataclass

@@ -1,11 +1,12 @@
 """``lessmore pipeline out=DIR``: curate → train → evaluate → weights → report on the embedded
 default.
 
-When the evaluation suite has closed-book QA (``demo`` and ``capability`` do), its held-out and
-exemplar facts are first probed with the base model by a second ``curate`` run (every fact kept,
-in input order, so the evaluation's prompts are those of the original file; the probe settings
-are the training set's) and the evaluation reads that probed file, so factuality in the report
-splits by SliCK knowledge category; ``probe_heldout=false`` skips it.
+When the evaluation suite declares closed-book ``facts`` (``demo`` and ``capability`` do, through
+``conf/suite/closed_book.yaml``), those facts are first probed with the base model by a second
+``curate`` run (every fact of the declared splits kept, in input order, so the evaluation's
+prompts are those of the original file; the probe settings are the training set's) and the
+evaluation reads that probed file, so factuality in the report splits by SliCK knowledge
+category; ``probe_heldout=false`` skips it.
 
 Each stage runs as its own process (``python -m <stage>``) with the overrides below, exactly as a
 user would run it by hand, so the pipeline adds no code path of its own; each stage reads only
@@ -15,16 +16,18 @@ the previous stage's artifact directory.
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from omegaconf import MISSING, OmegaConf
 
 from curation.core.config import UserError, register_schema, save_resolved_config, stage_main
+from curation.core.contract import TRAIN_ROWS
 from curation.core.models import ModelConfig
 
 log = logging.getLogger(__name__)
@@ -60,25 +63,17 @@ def build_commands(cfg: Any) -> list[tuple[str, list[str]]]:
     splits = "[" + ",".join(cfg.splits) + "]"
     py = [sys.executable, "-m"]
     probe, suite = preset_name(cfg, "probe"), preset_name(cfg, "suite")
-    m = cfg.model
-    # the model group option by name, then each field, so model.path=… etc. reach every stage
-    packed = "null" if m.packed_linear is None else str(bool(m.packed_linear)).lower()
-    model = [f"model={m.name}", f"model.dtype={m.dtype}", f"model.device={m.device}",
-             f"model.trust_remote_code={m.trust_remote_code}", f"model.backend={m.backend}",
-             f"model.packed_linear={packed}"]
-    base = [*model, f"model.path={m.path}"] + ([f"model.revision={m.revision}"]
-                                                if m.revision else [])
+    base = model_overrides(cfg.model)
     heldout, evaluate_extra = [], []
-    facts = closed_book_facts(cfg) if cfg.probe_heldout else None
+    facts = suite_facts(cfg) if cfg.probe_heldout else None
     if facts is not None:
-        data, fact_splits = facts
         same_probe = [o for o in cfg.curate if o.lstrip("+~").startswith(("probe.", "probe="))]
         heldout = [("probe-heldout", [
-            *py, "curation", f"input=[{data}]", f"out={out / 'heldout'}", *base,
+            *py, "curation", f"input=[{facts.data}]", f"out={out / 'heldout'}", *base,
             f"seed={cfg.seed}", f"probe={probe}", *same_probe,
-            f"splits=[{','.join(fact_splits)}]", f"budget={HELDOUT_BUDGET}", "select=random",
+            f"splits=[{','.join(facts.splits)}]", f"budget={HELDOUT_BUDGET}", "select=random",
             "select.order=input"])]
-        evaluate_extra = [f"suite.benchmarks.closed_book_qa.data={out / 'heldout' / 'train.jsonl'}"]
+        evaluate_extra = [f"suite.{facts.key}={out / 'heldout' / TRAIN_ROWS}"]
     return [
         ("curate", [*py, "curation", f"input={inputs}", f"out={curated}", *base,
                     f"splits={splits}", f"budget={cfg.budget}", f"seed={cfg.seed}",
@@ -86,12 +81,57 @@ def build_commands(cfg: Any) -> list[tuple[str, list[str]]]:
         *heldout,
         ("train", [*py, "training", f"data={curated}", f"out={run_dir}", *base,
                    f"method={cfg.method}", f"seed={cfg.seed}", *cfg.train]),
-        ("evaluate", [*py, "evaluation", *model, f"model.path={run_dir}",
+        ("evaluate", [*py, "evaluation", *model_overrides(cfg.model, path=str(run_dir)),
                       f"out={results}", f"suite={suite}", *cfg.evaluate, *evaluate_extra]),
         *([("weights", [*py, "evaluation.weights", f"run={run_dir}",
                         f"out={results / 'weights'}"])] if cfg.weights else []),
         ("report", [*py, "evaluation.report", f"results=[{results}]", f"out={report}"]),
     ]
+
+
+def model_overrides(model: Any, *, path: str | None = None) -> list[str]:
+    """The pipeline's model for a stage: the ``model`` group option by name, then every field of
+    :class:`~curation.core.models.ModelConfig` (read from the schema, so a field added there
+    reaches every stage), with ``path`` in place of the model's own (the training run, for
+    the evaluation: a run names its base itself, so no revision either)."""
+    overrides = [f"model={model.name}"]
+    for f in fields(ModelConfig):
+        if f.name == "name":
+            continue
+        value = getattr(model, f.name)
+        if path is not None and f.name in ("path", "revision"):
+            value = path if f.name == "path" else None
+        overrides.append(f"model.{f.name}={hydra_value(value)}")
+    return overrides
+
+
+def hydra_value(value: Any) -> str:
+    """``value`` as a Hydra override takes it literally: null, true / false, numbers as they
+    are, and strings quoted only when the override grammar would read them otherwise."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
+    if _PLAIN.fullmatch(text) and not _reads_as_other_type(text):
+        return text
+    return "'" + text.replace("'", "\\'") + "'"
+
+
+_PLAIN = re.compile(r"[\w./:@+-]+")  # no quote, space, comma, bracket, brace, '=' or '$'
+
+
+def _reads_as_other_type(text: str) -> bool:
+    """Whether Hydra would read the unquoted text as null, a bool or a number."""
+    if text.lower() in ("null", "true", "false", "nan", "inf", "-inf", "+inf"):
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 HELDOUT_BUDGET = 1_000_000  # keep every probed fact: the evaluation scores all of them
@@ -114,22 +154,18 @@ def preset_name(cfg: Any, group: str) -> str:
     return str(name)
 
 
-def closed_book_facts(cfg: Any) -> tuple[str, list[str]] | None:
-    """The closed-book QA file and its (eval, exemplar) splits in the pipeline's evaluation
-    suite (``suite`` and any ``suite...`` overrides in ``evaluate``), or None when the suite has
-    no closed-book QA."""
+def suite_facts(cfg: Any) -> Any:
+    """The closed-book facts the pipeline's evaluation suite declares (its ``facts`` field:
+    the QA file, the splits it scores, and the suite key that reads the file), with the
+    ``suite...`` overrides of ``evaluate`` applied; None when the suite declares none."""
     name, overrides = preset_name(cfg, "suite"), []
     for item in cfg.evaluate:
         if item.startswith("suite="):
             name = item.partition("=")[2]
         elif item.lstrip("+~").startswith("suite."):
             overrides.append(item)
-    suite = _compose(f"suite/{name}", overrides).suite
-    bench = suite.get("benchmarks", {}).get("closed_book_qa")
-    if bench is None or not bench.get("data"):
-        return None
-    splits = [s for s in (bench.get("eval_split"), bench.get("exemplar_split")) if s]
-    return str(bench.data), splits
+    facts = _compose(f"suite/{name}", overrides).suite.get("facts")
+    return facts if facts is not None and facts.get("data") else None
 
 
 def _compose(name: str, overrides: list[str]) -> Any:

@@ -24,8 +24,9 @@ REQUIRED = {
 }
 PRIMARY = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
 # conf/accelerate/ holds `accelerate launch --config_file` files, not a Hydra group: Hydra never
-# composes them (tests/training/test_launch.py checks them)
-NOT_GROUPS = {"accelerate"}
+# composes them (tests/training/test_launch.py checks them); conf/hydra/ holds the Hydra settings
+# every stage shares, no option of a stage (checked below)
+NOT_GROUPS = {"accelerate", "hydra"}
 GROUPS = sorted((p.parent.name, p.stem) for p in CONF_DIR.glob("*/*.yaml")
                 if p.parent.name not in NOT_GROUPS)
 # which primary config uses each group
@@ -44,6 +45,17 @@ def test_every_primary_config_is_known():
 def test_primary_config_composes(name):
     cfg = compose_config(name, REQUIRED[name])
     assert cfg.out == "o"
+
+
+@pytest.mark.parametrize("name", PRIMARY)
+def test_every_stage_takes_the_shared_hydra_settings(name):
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        hydra = compose(config_name=name, overrides=REQUIRED[name], return_hydra_config=True).hydra
+    assert (hydra.run.dir, hydra.output_subdir, hydra.job.chdir) == (".", None, False)
+    assert hydra.job_logging.root.handlers == ["console"]  # stdout, no log file
+    assert hydra.hydra_logging.root.level == "ERROR"  # Hydra's own logging off
 
 
 @pytest.mark.parametrize("group, option", GROUPS, ids=lambda x: str(x))

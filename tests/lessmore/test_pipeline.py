@@ -86,6 +86,33 @@ def test_pipeline_probes_held_out_facts_only_for_suites_with_closed_book_qa():
                if name not in ("weights", "report"))
 
 
+def test_every_model_field_reaches_every_model_stage():
+    from dataclasses import fields
+
+    from curation.core.models import ModelConfig
+
+    commands = _commands("model.revision=v1", "model.trust_remote_code=true",
+                         "model.path=/my models/m")
+    for name in ("curate", "probe-heldout", "train", "evaluate"):
+        given = {a.split("=", 1)[0] for a in commands[name] if a.startswith("model.")}
+        assert given == {f"model.{f.name}" for f in fields(ModelConfig) if f.name != "name"}, name
+    assert "model.trust_remote_code=true" in commands["train"]
+    assert "model.path='/my models/m'" in commands["curate"]  # quoted: Hydra reads it whole
+    assert "model.revision=v1" in commands["train"]
+    # the evaluation loads the run, which names its own base (and so no revision of its own)
+    assert "model.path=/tmp/x/run" in commands["evaluate"]
+    assert "model.revision=null" in commands["evaluate"]
+
+
+def test_the_suite_declares_the_facts_the_pipeline_probes():
+    commands = _commands("evaluate=['suite.facts.splits=[heldout]']")
+    assert "splits=[heldout]" in commands["probe-heldout"]
+    moved = _commands("evaluate=['suite.facts.key=benchmarks.closed_book_qa.data',"
+                      "'suite.facts.data=/other/facts.jsonl']")
+    assert "input=[/other/facts.jsonl]" in moved["probe-heldout"]
+    assert "probe-heldout" not in _commands("evaluate=['suite.facts=null']")
+
+
 def test_preset_fields_on_the_pipeline_command_line_are_refused_not_dropped():
     from curation.core.config import UserError
 
