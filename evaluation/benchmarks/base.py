@@ -13,17 +13,24 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from curation.core.config import UserError
 
 from ..results import BenchmarkResult
+from .panels import MetricSpec
 
 
 class Benchmark(abc.ABC):
     """Base class: subclasses are dataclasses whose fields define the benchmark; every one has
-    ``name`` (the metric-key prefix) and ``limit`` (first n items, None for all)."""
+    ``name`` (the metric-key prefix) and ``limit`` (first n items, None for all).
 
+    ``metrics`` declares the report's panel of each metric the class writes (metric name, a glob
+    pattern -> :class:`~evaluation.benchmarks.panels.MetricSpec`), in the order the panels list
+    them; a subclass inherits its parent's. A metric matching none is reported as another metric
+    with its point delta only."""
+
+    metrics: ClassVar[dict[str, MetricSpec]] = {}
     name: str
     limit: int | None
 

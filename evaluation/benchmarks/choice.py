@@ -15,12 +15,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from curation.core.config import UserError
 
 from ..results import BenchmarkResult, build_metric
 from .fewshot import FewShotBenchmark, compute_rows_fingerprint, render_field, render_list
+from .panels import CAPABILITY, MetricSpec
 
 CHOICE_METRICS = ("acc", "acc_norm", "acc_bytes")
 
@@ -73,6 +74,9 @@ class MultipleChoice(FewShotBenchmark):
     """Any multiple-choice set: ``doc_to_choice`` gives the options, ``doc_to_target`` the gold
     one (an index, or the option's text). Defaults: ``question`` / ``choices`` / ``label``
     columns, lm-eval's ``Question: …\\nAnswer:`` prompt, zero-shot."""
+
+    metrics: ClassVar[dict[str, MetricSpec]] = {
+        m: MetricSpec(CAPABILITY, arg=f"scores.{m}") for m in CHOICE_METRICS}
 
     name: str = "multiple_choice"
     doc_to_choice: str = "choices"

@@ -8,17 +8,17 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from curation.core.chat import build_chat_qa_messages, build_qa_prompt, render_chat
 from curation.core.config import UserError
-from curation.core.engine import DecodeSettings
 from curation.core.io import compute_file_fingerprint
 from curation.core.readers import iter_raw_rows, read_records
 
 from ..results import BenchmarkResult, Metric, build_metric
 from .base import Benchmark
 from .metrics import compute_exact_match, extract_short_answer
+from .panels import CAPABILITY, MetricSpec
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,12 @@ class ClosedBookQA(Benchmark):
     the rest. When rows carry ``category_field`` (the SliCK category curation's probe assigned),
     each metric is also reported split by it, as ``<metric>,category``.
     """
+
+    metrics: ClassVar[dict[str, MetricSpec]] = {
+        "exact_match": MetricSpec(CAPABILITY),
+        "hallucination_rate": MetricSpec(CAPABILITY, item="answered_wrong"),
+        "abstention_rate": MetricSpec(CAPABILITY, arg="abstained"),
+        "*,category": MetricSpec(None)}  # the report's factuality section
 
     data: str
     name: str = "closed_book_qa"
@@ -55,6 +61,8 @@ class ClosedBookQA(Benchmark):
                 "extraction": "first_line_stripped", "metric": "exact_match (any alias)"}
 
     def evaluate(self, engine: Any, data: Any = None) -> BenchmarkResult:
+        from curation.core.engine import DecodeSettings  # torch: only when evaluating
+
         items, exemplars = data if data is not None else self.load_data()
         prompts = [self.build_prompt(item, exemplars, engine.tokenizer) for item in items]
         decode = DecodeSettings(max_new_tokens=self.max_new_tokens, stop=list(self.stop),

@@ -19,7 +19,7 @@ import inspect
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from curation.core.config import UserError
 from curation.core.readers import iter_raw_rows
@@ -28,6 +28,7 @@ from ..results import BenchmarkResult, GroupScore, Metric
 from .base import Benchmark
 from .ifeval_checks import CHECKS, RELATIONS, check_instruction
 from .language import LANGUAGES
+from .panels import IMITATION, MetricSpec
 from .responses import build_instruction_prompt, generate_responses, prompt_format
 
 RELATION_KWARGS = ("relation", "let_relation", "capital_relation")
@@ -36,6 +37,12 @@ RELATION_KWARGS = ("relation", "let_relation", "capital_relation")
 @dataclass
 class IFEval(Benchmark):
     """Generate a response to every prompt (greedy) and check each instruction, strict and loose."""
+
+    metrics: ClassVar[dict[str, MetricSpec]] = {
+        "prompt_strict": MetricSpec(IMITATION),
+        "prompt_loose": MetricSpec(IMITATION, arg="score_loose"),
+        "instruction_strict": MetricSpec(IMITATION, item="instructions", arg="strict"),
+        "instruction_loose": MetricSpec(IMITATION, item="instructions", arg="loose")}
 
     data: str  # a local input_data.jsonl (or .json/.parquet), or a hub name: google/IFEval
     name: str = "ifeval"

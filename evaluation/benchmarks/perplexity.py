@@ -19,13 +19,14 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from curation.core.config import UserError
 
 from ..results import BenchmarkResult, GroupScore, Metric
 from .base import Benchmark
 from .fewshot import compute_rows_fingerprint
+from .panels import CAPABILITY, MetricSpec
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
@@ -49,6 +50,10 @@ def split_documents(text: str) -> list[str]:
 class Perplexity(Benchmark):
     """Perplexity and bits per byte of general text (metric keys ``<name>/perplexity``,
     ``<name>/bits_per_byte``)."""
+
+    metrics: ClassVar[dict[str, MetricSpec]] = {
+        "perplexity": MetricSpec(CAPABILITY, "pooled", "tokens", "exp"),
+        "bits_per_byte": MetricSpec(CAPABILITY, "pooled", "bytes", "bits")}
 
     data: str  # a .txt file, a folder of .txt files, or a glob
     name: str = "perplexity"

@@ -10,13 +10,13 @@ import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from curation.core.config import UserError
-from curation.core.engine import DecodeSettings
 
 from ..results import BenchmarkResult, build_metric
 from .fewshot import FewShotBenchmark, compute_rows_fingerprint, render_list
+from .panels import CAPABILITY, MetricSpec
 
 
 @dataclass
@@ -76,6 +76,9 @@ class FewShotGeneration(FewShotBenchmark):
     """Greedy few-shot generation, one exact-match metric per extraction filter
     (``<name>/exact_match,<filter>``); defaults are lm-eval's ``gsm8k`` (v3)."""
 
+    metrics: ClassVar[dict[str, MetricSpec]] = {
+        "exact_match,*": MetricSpec(CAPABILITY, arg="scores.{0}")}
+
     name: str = "gsm8k"
     k_shots: int = 5
     doc_to_target: str = "{{answer}}"  # a list (``{{answers}}``) means any alias counts
@@ -95,6 +98,8 @@ class FewShotGeneration(FewShotBenchmark):
         return super().load_data()
 
     def evaluate(self, engine: Any, data: Any = None) -> BenchmarkResult:
+        from curation.core.engine import DecodeSettings  # torch: only when evaluating
+
         items, pool = data if data is not None else self.load_data()
         prompts = self.build_prompts(items, pool, engine.tokenizer)
         decode = DecodeSettings(max_new_tokens=self.max_new_tokens, stop=list(self.stop),

@@ -13,7 +13,6 @@ from typing import Any
 
 from curation.core.chat import render_chat
 from curation.core.config import UserError
-from curation.core.engine import DecodeSettings
 from curation.core.io import read_jsonl
 
 REFERENCE_FIELDS = ("id", "prompt", "response")
@@ -37,6 +36,8 @@ def generate_responses(engine: Any, prompts: list[str], *, max_new_tokens: int,
     """One greedy completion per prompt. The style and judge benchmarks ask for the same
     prompts with the same settings; the evaluation's generation cache (``cache_dir``) answers
     the second from the first."""
+    from curation.core.engine import DecodeSettings  # torch: only when evaluating
+
     decode = DecodeSettings(max_new_tokens=max_new_tokens, stop=list(stop), do_sample=False)
     return [outs[0] for outs in engine.generate(prompts, decode, desc=desc)]
 

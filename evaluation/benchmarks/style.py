@@ -14,12 +14,13 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from curation.core.io import compute_file_fingerprint
 
 from ..results import BenchmarkResult, GroupScore, Metric
 from .base import Benchmark
+from .panels import IMITATION, MetricSpec
 from .responses import build_instruction_prompt, generate_responses, load_reference, prompt_format
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,24 @@ def _contains_any(text: str, phrases: list[str]) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text, re.IGNORECASE) for p in phrases)
 
 
+def _compared(stat: str, column: str) -> MetricSpec:
+    """A statistic of the ``style`` sample column, shown beside the reference responses' value."""
+    return MetricSpec(IMITATION, arg=f"style.{column}", reference=f"{stat}_reference")
+
+
 @dataclass
 class StyleStats(Benchmark):
     """Generate a response to every reference prompt (greedy) and compare styles."""
+
+    metrics: ClassVar[dict[str, MetricSpec]] = {
+        "list_rate": _compared("list_rate", "list"),
+        "heading_rate": _compared("heading_rate", "heading"),
+        "mean_words": _compared("mean_words", "words"),
+        "refusal_rate": _compared("refusal_rate", "refusal"),
+        "hedge_rate": _compared("hedge_rate", "hedge"),
+        "unigram_f1": MetricSpec(IMITATION),
+        "length_correlation": MetricSpec(IMITATION, item=None),
+        "*_reference": MetricSpec(None)}  # shown beside the statistic, not as a row of its own
 
     data: str  # reference jsonl: id, prompt, response, group
     name: str = "style"

@@ -9,13 +9,14 @@ true option); MC2 is the normalised probability mass on the true options of ``mc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from curation.core.config import UserError
 
 from ..results import BenchmarkResult, build_metric
 from .choice import argmax, compute_true_mass, score_choices
 from .fewshot import FewShotBenchmark, compute_rows_fingerprint
+from .panels import CAPABILITY, MetricSpec
 
 # lm-eval's truthfulqa_mc1.yaml doc_to_text, rendered once (the QA primer, then the question)
 QA_PRIMER = (
@@ -37,6 +38,9 @@ TRUTHFULQA_PROMPT = QA_PRIMER + "Q: {{question}}\nA:"
 @dataclass
 class TruthfulQA(FewShotBenchmark):
     """Metric keys ``<name>/mc1`` and ``<name>/mc2``."""
+
+    metrics: ClassVar[dict[str, MetricSpec]] = {
+        m: MetricSpec(CAPABILITY, arg=f"scores.{m}") for m in ("mc1", "mc2")}
 
     name: str = "truthfulqa"
     subset: str | None = "multiple_choice"

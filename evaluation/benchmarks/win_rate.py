@@ -25,16 +25,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from curation.core.config import UserError
-from curation.core.engine import build_engine
 from curation.core.io import compute_file_fingerprint, read_jsonl
 from curation.core.models import ModelConfig
 
 from ..results import BenchmarkResult, Metric
 from .base import Benchmark
 from .judges import EndpointJudge, LocalJudge, Verdict
+from .panels import IMITATION, MetricSpec
 from .responses import build_instruction_prompt, generate_responses, load_reference, prompt_format
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,12 @@ def compute_lc_win_rate(preferences: list[float], length_diffs: list[float]) -> 
 @dataclass
 class PairwiseJudge(Benchmark):
     """Judge the model's answers against baseline answers, both orders; see the module doc."""
+
+    metrics: ClassVar[dict[str, MetricSpec]] = {
+        "win_rate": MetricSpec(IMITATION),
+        "lc_win_rate": MetricSpec(IMITATION, item=None),
+        "position_consistency": MetricSpec(IMITATION, item="decisive"),
+        "failure_rate": MetricSpec(IMITATION, item="failed")}
 
     data: str  # reference jsonl: id, prompt, response, group
     name: str = "judge"
@@ -164,6 +170,8 @@ class PairwiseJudge(Benchmark):
                     retries=self.judge_retries, retry_wait_s=self.judge_retry_wait_s,
                     workers=self.judge_workers, max_tokens=self.judge_max_tokens)
             else:
+                from curation.core.engine import build_engine  # torch: only for a local judge
+
                 cfg = ModelConfig(name=Path(self.judge_model).name or self.judge_model,
                                   path=self.judge_model)
                 self._judge = LocalJudge(build_engine(cfg, show_progress=False),

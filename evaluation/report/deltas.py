@@ -1,6 +1,6 @@
 """Each panel metric of a run as tuned − base, with a paired bootstrap interval over items
 computed from the two models' ``samples/<benchmark>.jsonl`` (see :mod:`evaluation.report.bootstrap`
-and, for how a row gives its item's value, :mod:`evaluation.report.panels`)."""
+and, for how a row gives its item's value, :mod:`evaluation.benchmarks.panels`)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from ..benchmarks.panels import MetricSpec
 from ..results import Metric
 from .bootstrap import Interval, ItemValues, compute_paired_interval, compute_statistic
 from .comparison import Comparison, Run
-from .panels import MetricSpec, find_spec, read_item
+from .panels import find_spec, read_item
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Delta:
     key: str
     run: str
     panel: str
-    order: int  # declaration order in evaluation.report.panels.METRICS
+    order: tuple[int, int]  # declaration order (evaluation.report.panels.find_spec)
     base: float | None
     tuned: float | None
     higher_is_better: bool

@@ -1,104 +1,91 @@
-"""Which panel each metric belongs to (DESIGN §5) and how its per-item value is read from a
+"""Which panel a results file's metric belongs to, from what its benchmark class declares
+(:attr:`Benchmark.metrics <evaluation.benchmarks.base.Benchmark.metrics>`; the panels and the
+item readers are described in :mod:`evaluation.benchmarks.panels`), and its per-item value in a
 ``samples/<benchmark>.jsonl`` row for the bootstrap (:mod:`evaluation.report.bootstrap`).
 
-The mapping is declared once, below, per benchmark class and metric name (a glob pattern, so
-``exact_match,*`` covers every extraction filter of a renamed GSM8K-style benchmark). A metric
-that matches nothing is shown under "other metrics" with point deltas only.
-
-Item readers (``MetricSpec.item``), each returning one row's (numerator, denominator):
-
-- ``field``: the value at ``arg`` (a dotted path, ``{0}`` = the text after the metric's comma);
-  a missing value (a failed judgment) counts in neither part;
-- ``answered_wrong``: 1 − score among rows not abstained (hallucination rate);
-- ``instructions``: instructions followed (``arg``: strict | loose) over instructions given;
-- ``pooled``: negative log-likelihood over ``arg`` (tokens | bytes), pooled like perplexity;
-- ``decisive``: judged pairs whose two orders agreed, among judged pairs;
-- ``failed``: pairs the judge failed on;
-- ``None``: no per-item form (a correlation, a regression-based win rate): point delta only.
+A benchmark's class is the ``_target_`` its suite config names in the results file. Results
+written before ``evaluation/`` was reorganised name classes by paths that no longer import
+(``evaluation.judge.PairwiseJudge``): the shipped class of that name stands in. Results without
+a suite config (hand-written files) fall back on the shipped benchmarks' names.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+import functools
+import importlib
+import logging
 from typing import Any
 
-IMITATION, CAPABILITY = "imitation", "capability"
-PANELS = (IMITATION, CAPABILITY)
+from ..benchmarks.base import Benchmark
+from ..benchmarks.choice import MultipleChoice
+from ..benchmarks.closed_book import ClosedBookQA
+from ..benchmarks.ifeval import IFEval
+from ..benchmarks.panels import MetricSpec
+from ..benchmarks.perplexity import Perplexity
+from ..benchmarks.reasoning import FewShotGeneration
+from ..benchmarks.style import StyleStats
+from ..benchmarks.truthfulqa import TruthfulQA
+from ..benchmarks.win_rate import PairwiseJudge
 
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class MetricSpec:
-    panel: str | None  # None: shown elsewhere (per category, or as another metric's reference)
-    item: str | None = "field"
-    arg: str = "score"
-    transform: str = "ratio"  # see evaluation.report.bootstrap.TRANSFORMS
-    reference: str | None = None  # metric holding the reference responses' value (style)
-
-
-def _style(stat: str, field: str) -> MetricSpec:
-    return MetricSpec(IMITATION, arg=f"style.{field}", reference=f"{stat}_reference")
-
-
-# benchmark class -> metric-name pattern -> spec; the panels list metrics in this order
-METRICS: dict[str, dict[str, MetricSpec]] = {
-    "StyleStats": {"list_rate": _style("list_rate", "list"),
-                   "heading_rate": _style("heading_rate", "heading"),
-                   "mean_words": _style("mean_words", "words"),
-                   "refusal_rate": _style("refusal_rate", "refusal"),
-                   "hedge_rate": _style("hedge_rate", "hedge"),
-                   "unigram_f1": MetricSpec(IMITATION),
-                   "length_correlation": MetricSpec(IMITATION, item=None),
-                   "*_reference": MetricSpec(None)},
-    "PairwiseJudge": {"win_rate": MetricSpec(IMITATION),
-                      "lc_win_rate": MetricSpec(IMITATION, item=None),
-                      "position_consistency": MetricSpec(IMITATION, item="decisive"),
-                      "failure_rate": MetricSpec(IMITATION, item="failed")},
-    "IFEval": {"prompt_strict": MetricSpec(IMITATION),
-               "prompt_loose": MetricSpec(IMITATION, arg="score_loose"),
-               "instruction_strict": MetricSpec(IMITATION, item="instructions", arg="strict"),
-               "instruction_loose": MetricSpec(IMITATION, item="instructions", arg="loose")},
-    "ClosedBookQA": {"exact_match": MetricSpec(CAPABILITY),
-                     "hallucination_rate": MetricSpec(CAPABILITY, item="answered_wrong"),
-                     "abstention_rate": MetricSpec(CAPABILITY, arg="abstained"),
-                     "*,category": MetricSpec(None)},
-    "FewShotGeneration": {"exact_match,*": MetricSpec(CAPABILITY, arg="scores.{0}")},
-    "MultipleChoice": {m: MetricSpec(CAPABILITY, arg=f"scores.{m}")
-                       for m in ("acc", "acc_norm", "acc_bytes")},
-    "TruthfulQA": {m: MetricSpec(CAPABILITY, arg=f"scores.{m}") for m in ("mc1", "mc2")},
-    "Perplexity": {"perplexity": MetricSpec(CAPABILITY, "pooled", "tokens", "exp"),
-                   "bits_per_byte": MetricSpec(CAPABILITY, "pooled", "bytes", "bits")},
-}
+# the shipped benchmarks, in the order the panels list their metrics; any other class (a
+# user's own) comes after them, and a subclass takes its shipped parent's place
+SHIPPED: tuple[type[Benchmark], ...] = (StyleStats, PairwiseJudge, IFEval, ClosedBookQA,
+                                        FewShotGeneration, MultipleChoice, TruthfulQA, Perplexity)
 # results without the suite config (hand-written files) fall back on the shipped names
-DEFAULT_CLASSES = {"closed_book_qa": "ClosedBookQA", "gsm8k": "FewShotGeneration",
-                   "arc_easy": "MultipleChoice", "multiple_choice": "MultipleChoice",
-                   "truthfulqa": "TruthfulQA", "perplexity": "Perplexity", "ifeval": "IFEval",
-                   "style": "StyleStats", "judge": "PairwiseJudge"}
+DEFAULT_CLASSES: dict[str, type[Benchmark]] = {
+    "closed_book_qa": ClosedBookQA, "gsm8k": FewShotGeneration, "arc_easy": MultipleChoice,
+    "multiple_choice": MultipleChoice, "truthfulqa": TruthfulQA, "perplexity": Perplexity,
+    "ifeval": IFEval, "style": StyleStats, "judge": PairwiseJudge}
 
 
-def find_class(config: dict[str, Any], benchmark: str) -> str | None:
-    """The class name of the benchmark called ``benchmark`` in a results file's suite config."""
+def find_class(config: dict[str, Any], benchmark: str) -> type[Benchmark] | None:
+    """The class of the benchmark called ``benchmark`` in a results file's suite config."""
     entries = ((config.get("suite") or {}).get("benchmarks") or {}).values()
     for entry in entries:
         if isinstance(entry, dict) and entry.get("name") == benchmark and entry.get("_target_"):
-            return str(entry["_target_"]).rsplit(".", 1)[-1]
+            return _load_class(str(entry["_target_"]))
     return DEFAULT_CLASSES.get(benchmark)
 
 
-def find_spec(config: dict[str, Any], key: str) -> tuple[int, MetricSpec] | None:
-    """(declaration order, spec) of a ``benchmark/metric`` key, or None if undeclared."""
+@functools.cache
+def _load_class(target: str) -> type[Benchmark] | None:
+    """The Benchmark class ``target`` names; a path that no longer imports (results written
+    before the reorganisation) gives the shipped class of the same name, if any."""
+    module, _, name = target.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except Exception as e:  # a user's module may fail in any way; the report goes on
+        cls, why = None, f"cannot import it ({type(e).__name__}: {e})"
+    else:
+        why = "not a Benchmark class"
+    if isinstance(cls, type) and issubclass(cls, Benchmark):
+        return cls
+    shipped = next((c for c in SHIPPED if c.__name__ == name), None)
+    if shipped is None:
+        log.warning("benchmark class %s: %s; its metrics have no panel", target, why)
+    return shipped
+
+
+def find_spec(config: dict[str, Any], key: str) -> tuple[tuple[int, int], MetricSpec] | None:
+    """(declaration order, spec) of a ``benchmark/metric`` key, or None if undeclared. The
+    order sorts the shipped classes as :data:`SHIPPED`, then each class's own declarations."""
     benchmark, _, metric = key.partition("/")
     cls = find_class(config, benchmark)
-    declared = [(cls_name, pattern, spec) for cls_name, specs in METRICS.items()
-                for pattern, spec in specs.items()]
-    for order, (cls_name, pattern, spec) in enumerate(declared):
-        if cls_name == cls and fnmatch.fnmatchcase(metric, pattern):
-            return order, spec
+    if cls is None:
+        return None
+    rank = next((SHIPPED.index(c) for c in cls.__mro__ if c in SHIPPED), len(SHIPPED))
+    for order, (pattern, spec) in enumerate(cls.metrics.items()):
+        if fnmatch.fnmatchcase(metric, pattern):
+            return (rank, order), spec
     return None
 
 
 def read_item(row: dict[str, Any], spec: MetricSpec, metric: str) -> tuple[float, float]:
-    """One samples row's (numerator, denominator) of the metric; see the module doc."""
+    """One samples row's (numerator, denominator) of the metric, by the spec's item reader
+    (described in :mod:`evaluation.benchmarks.panels`)."""
     if spec.item == "field":
         value = _dig(row, spec.arg.format(metric.partition(",")[2]))
         return (0.0, 0.0) if value is None else (float(value), 1.0)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import math
 
+from ..benchmarks.closed_book import ClosedBookQA
+from ..benchmarks.panels import CAPABILITY, IMITATION
 from .comparison import Comparison, Run
 from .deltas import BootstrapSettings, Delta, compute_interval
-from .panels import CAPABILITY, IMITATION, find_class, find_spec
+from .panels import find_class, find_spec
 from .plots import ForestRow, plot_forest, plot_grouped_bars
 from .provenance import CATEGORY_ORDER
 from .render import Block, Cell, Columns, Figure, Note, Section, Table
@@ -87,7 +89,7 @@ def build_other_metrics(runs: list[Run]) -> Block | None:
                                  _num(delta, signed=True)])
     if not rows:
         return None
-    return Table("Other metrics (no panel declared in evaluation/panels.py; point deltas)",
+    return Table("Other metrics (no panel declared by their benchmark class; point deltas)",
                  ["metric", "run", "base", "tuned", "delta"], rows, numeric={2, 3, 4})
 
 
@@ -97,9 +99,9 @@ def build_factuality(runs: list[Run], boot: BootstrapSettings) -> Section | None
     keys = sorted({k for r in runs for c in r.comparisons for k in c.subject.results.metrics
                    if k.endswith(CATEGORY_SUFFIX)})
     if not keys:
-        closed_book = any(find_class(c.subject.results.config, k.partition("/")[0])
-                          == "ClosedBookQA" for r in runs for c in r.comparisons
-                          for k in c.subject.results.metrics)
+        classes = {find_class(c.subject.results.config, k.partition("/")[0])
+                   for r in runs for c in r.comparisons for k in c.subject.results.metrics}
+        closed_book = any(cls is not None and issubclass(cls, ClosedBookQA) for cls in classes)
         return Section("Factuality per knowledge category", [Note(
             "the closed-book data carries no knowledge categories (no probe_category column: "
             "write it with curation's probe to split the scores by SliCK category)")]
@@ -149,14 +151,14 @@ def _category_cells(c: Comparison, key: str, category: str, boot: BootstrapSetti
     interval, note = (compute_interval(c, plain_key, spec[1], boot, values,
                                        where=("category", category))
                       if spec else (None, "point only: no per-item form"))
-    delta = Delta(key, "", "", 0, *values, metric.higher_is_better, interval, note)
+    delta = Delta(key, "", "", (0, 0), *values, metric.higher_is_better, interval, note)
     return [_num(delta.tuned), *_delta_cells(delta)]
 
 
-def _declared_order(runs: list[Run], key: str) -> tuple[int, str]:
+def _declared_order(runs: list[Run], key: str) -> tuple[tuple[int, int], str]:
     found = find_spec(runs[0].comparisons[0].subject.results.config,
                       key.removesuffix(CATEGORY_SUFFIX))
-    return (found[0] if found else 10**6, key)
+    return (found[0] if found else (10**6, 0), key)
 
 
 def _group(metric, group: str) -> float | None:

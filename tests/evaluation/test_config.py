@@ -10,6 +10,7 @@ from curation.core.config import CONF_DIR, compose_config
 from evaluation import config as _schema  # noqa: F401  (registers the schemas)
 from evaluation.benchmarks.base import build_benchmarks
 from evaluation.benchmarks.fewshot import is_local
+from evaluation.report import config as _report_schema  # noqa: F401
 from tests import PROJECT_ROOT
 
 EVALUATION_DIR = PROJECT_ROOT / "evaluation"

@@ -1,25 +1,28 @@
-"""The paired bootstrap over items (hand-checkable cases) and the declared panel mapping."""
+"""The paired bootstrap over items (hand-checkable cases) and the panels the benchmark
+classes declare, as the report finds them."""
 
+import logging
 import math
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pytest
+from hydra.utils import get_class
 from omegaconf import OmegaConf
 
+from evaluation.benchmarks.base import Benchmark
+from evaluation.benchmarks.closed_book import ClosedBookQA
+from evaluation.benchmarks.panels import CAPABILITY, IMITATION, PANELS, MetricSpec
+from evaluation.benchmarks.win_rate import PairwiseJudge
 from evaluation.report.bootstrap import (
+    TRANSFORMS,
     ItemValues,
     compute_paired_interval,
     compute_statistic,
     pair_items,
 )
-from evaluation.report.panels import (
-    CAPABILITY,
-    IMITATION,
-    METRICS,
-    find_class,
-    find_spec,
-    read_item,
-)
+from evaluation.report.panels import DEFAULT_CLASSES, SHIPPED, find_class, find_spec, read_item
 from tests import PROJECT_ROOT
 
 SUITES = PROJECT_ROOT / "conf" / "suite"
@@ -100,15 +103,111 @@ def test_class_from_the_suite_config_beats_the_name():
     assert find_spec({}, "closed_book_qa/new_metric") is None
 
 
+# a row every reader can read: a declared reader the report lacks fails, not a missing field
+ANY_ROW = {"score": 1.0, "abstained": False, "instructions": [], "loglikelihood": -1.0,
+           "tokens": 1, "bytes": 1}
+
+
 def test_every_shipped_benchmark_class_is_declared():
-    """A benchmark class added to a suite without a panel mapping fails here."""
-    targets = set()
+    """A benchmark class added to a suite without declaring its metrics' panels fails here,
+    as does a declaration the report cannot read (an unknown panel, reader or transform)."""
+    targets = {}
     for path in SUITES.glob("*.yaml"):
         for entry in (OmegaConf.load(path).get("benchmarks") or {}).values():
             if "_target_" in entry:  # not an override of a composed suite's entry
-                targets.add(str(entry["_target_"]).rsplit(".", 1)[-1])
-    assert targets and targets <= set(METRICS), targets - set(METRICS)
+                targets[str(entry["_target_"])] = get_class(str(entry["_target_"]))
+    assert targets
+    undeclared = sorted(t for t, cls in targets.items() if not cls.metrics)
+    assert not undeclared, undeclared
+    for target, cls in targets.items():
+        config = {"suite": {"benchmarks": {"b": {"_target_": target, "name": "b"}}}}
+        assert find_class(config, "b") is cls
+    for cls in {*targets.values(), *SHIPPED}:
+        for pattern, spec in cls.metrics.items():
+            assert spec.panel in (*PANELS, None), (cls.__name__, pattern)
+            assert spec.transform in TRANSFORMS, (cls.__name__, pattern)
+            if spec.item is not None:
+                read_item(ANY_ROW, spec, "metric,filter")
+    assert set(DEFAULT_CLASSES.values()) <= set(SHIPPED)
     assert find_class({}, "peer_mc_ll") is None
+
+
+def suite_naming(target, name="b"):
+    return {"suite": {"benchmarks": {name: {"_target_": target, "name": name}}}}
+
+
+@pytest.mark.parametrize(("target", "cls"), [
+    ("evaluation.benchmarks.ClosedBookQA", ClosedBookQA),  # paths before the reorganisation
+    ("evaluation.judge.PairwiseJudge", PairwiseJudge),
+    ("evaluation.benchmarks.closed_book.ClosedBookQA", ClosedBookQA)])  # and today's
+def test_old_target_paths_fall_back_on_the_shipped_class_name(target, cls):
+    assert find_class(suite_naming(target), "b") is cls
+    _, spec = find_spec(suite_naming(target), f"b/{next(iter(cls.metrics))}")
+    assert spec == next(iter(cls.metrics.values()))
+
+
+def test_a_target_that_names_no_benchmark_has_no_panel(caplog):
+    with caplog.at_level(logging.WARNING):
+        assert find_class(suite_naming("nowhere.Missing"), "b") is None
+        assert find_class(suite_naming("evaluation.benchmarks.panels.MetricSpec"), "b") is None
+    assert "nowhere.Missing" in caplog.text and "not a Benchmark class" in caplog.text
+    assert find_spec(suite_naming("nowhere.Missing"), "b/exact_match") is None
+
+
+@dataclass
+class ToyBenchmark(Benchmark):
+    """A user's own benchmark, named by ``_target_``: it declares its panels itself."""
+
+    metrics: ClassVar[dict[str, MetricSpec]] = {
+        "verbosity": MetricSpec(IMITATION, arg="words"),
+        "accuracy,*": MetricSpec(CAPABILITY, arg="scores.{0}")}
+
+    name: str = "toy"
+    limit: int | None = None
+
+    def load_data(self):
+        return []
+
+    def evaluate(self, engine, data=None):
+        raise NotImplementedError
+
+
+@dataclass
+class OwnClosedBook(ClosedBookQA):
+    """A user's subclass of a shipped benchmark: its parent's declarations and place."""
+
+
+def target_of(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def test_own_class_declares_its_panels_and_comes_after_the_shipped_ones():
+    config = suite_naming(target_of(ToyBenchmark), "toy")
+    assert find_class(config, "toy") is ToyBenchmark
+    assert find_spec(config, "toy/verbosity") == ((len(SHIPPED), 0), ToyBenchmark.metrics[
+        "verbosity"])
+    order, spec = find_spec(config, "toy/accuracy,strict")
+    assert order == (len(SHIPPED), 1) and spec.panel == CAPABILITY
+    assert read_item({"scores": {"strict": 1.0}}, spec, "accuracy,strict") == (1.0, 1.0)
+    assert find_spec(config, "toy/undeclared") is None
+    last_shipped = find_spec({}, "perplexity/bits_per_byte")[0]
+    assert last_shipped < find_spec(config, "toy/verbosity")[0]
+
+    config = suite_naming(target_of(OwnClosedBook), "cbqa")
+    assert find_spec(config, "cbqa/hallucination_rate") == find_spec(
+        {}, "closed_book_qa/hallucination_rate")
+
+
+def test_shipped_classes_keep_the_panels_order():
+    """The panels list style, judge, IFEval, then closed-book, reasoning, multiple choice,
+    TruthfulQA, perplexity: each class's metrics in declaration order."""
+    keys = ["style/list_rate", "style/length_correlation", "judge/win_rate",
+            "judge/failure_rate", "ifeval/prompt_strict", "ifeval/instruction_loose",
+            "closed_book_qa/exact_match", "closed_book_qa/abstention_rate",
+            "gsm8k/exact_match,strict", "arc_easy/acc", "arc_easy/acc_bytes", "truthfulqa/mc1",
+            "truthfulqa/mc2", "perplexity/perplexity", "perplexity/bits_per_byte"]
+    orders = [find_spec({}, k)[0] for k in keys]
+    assert orders == sorted(orders) and len(set(orders)) == len(orders)
 
 
 @pytest.mark.parametrize(("key", "row", "expected"), [

@@ -8,7 +8,9 @@ import json
 import math
 import random
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from PIL import Image
@@ -16,8 +18,10 @@ from PIL import Image
 from curation.core.config import compose_config
 from curation.core.io import write_json, write_jsonl
 from evaluation import config as _schema  # noqa: F401  (registers the schemas)
+from evaluation.benchmarks.base import Benchmark
 from evaluation.benchmarks.closed_book import ClosedBookQA
 from evaluation.benchmarks.ifeval import build_metrics as ifeval_metrics
+from evaluation.benchmarks.panels import CAPABILITY, IMITATION, MetricSpec
 from evaluation.benchmarks.perplexity import build_pooled_metric
 from evaluation.benchmarks.style import StyleStats
 from evaluation.benchmarks.win_rate import build_metrics as judge_metrics
@@ -114,15 +118,27 @@ def _style(rng, skill):
             "hedge": float(rng.random() < 0.4)}
 
 
-def write_entry(folder, info, suite, metrics, samples, targets=True):
+CLASSES = {"closed_book_qa": "evaluation.benchmarks.closed_book.ClosedBookQA",
+           "gsm8k": "evaluation.benchmarks.reasoning.FewShotGeneration",
+           "arc_easy": "evaluation.benchmarks.choice.MultipleChoice",
+           "truthfulqa": "evaluation.benchmarks.truthfulqa.TruthfulQA",
+           "perplexity": "evaluation.benchmarks.perplexity.Perplexity",
+           "ifeval": "evaluation.benchmarks.ifeval.IFEval",
+           "style": "evaluation.benchmarks.style.StyleStats",
+           "judge": "evaluation.benchmarks.win_rate.PairwiseJudge"}
+# as results written before evaluation/ was reorganised name them: paths that no longer import
+OLD_CLASSES = {"closed_book_qa": "evaluation.benchmarks.ClosedBookQA",
+               "gsm8k": "evaluation.reasoning.FewShotGeneration",
+               "arc_easy": "evaluation.choice.MultipleChoice",
+               "truthfulqa": "evaluation.truthfulqa.TruthfulQA",
+               "perplexity": "evaluation.perplexity.Perplexity", "ifeval": "evaluation.ifeval.IFEval",
+               "style": "evaluation.style.StyleStats", "judge": "evaluation.judge.PairwiseJudge"}
+
+
+def write_entry(folder, info, suite, metrics, samples, targets=True, classes=CLASSES):
     """results.json through the typed schema, and one samples file per benchmark. With
-    ``targets``, the config names each benchmark's class as ``python -m evaluation`` records."""
-    classes = {"closed_book_qa": "evaluation.benchmarks.closed_book.ClosedBookQA",
-               "gsm8k": "evaluation.benchmarks.reasoning.FewShotGeneration",
-               "arc_easy": "evaluation.benchmarks.choice.MultipleChoice",
-               "truthfulqa": "evaluation.benchmarks.truthfulqa.TruthfulQA",
-               "perplexity": "evaluation.benchmarks.perplexity.Perplexity", "ifeval": "evaluation.benchmarks.ifeval.IFEval",
-               "style": "evaluation.benchmarks.style.StyleStats", "judge": "evaluation.benchmarks.win_rate.PairwiseJudge"}
+    ``targets``, the config names each benchmark's class (``classes``: benchmark name ->
+    ``_target_``) as ``python -m evaluation`` records."""
     config = {"suite": {"name": suite, "benchmarks": {
         name: {"_target_": classes[name], "name": name} for name in samples}}} if targets else {}
     results = Results(model=info, suite=suite, metrics=metrics,
@@ -161,7 +177,7 @@ def _png(path, colour):
     Image.new("RGB", (40, 30), colour).save(path)
 
 
-def write_eval_dirs(root):
+def write_eval_dirs(root, classes=CLASSES):
     """run-a (a training run here) with a capability and an imitation evaluation, run-b (not
     a run directory here) with a capability one; base evaluated beside each."""
     run_a = write_run_dir(root)
@@ -174,9 +190,11 @@ def write_eval_dirs(root):
                                       ("run-b", "capability", capability, 0.5)]:
         folder = root / "eval" / f"{name}-{suite}"
         # the same base model on the same suite: the same results beside every run
-        write_entry(folder / "base", BASE, suite, *build(random.Random(suite), 0.0))
+        write_entry(folder / "base", BASE, suite, *build(random.Random(suite), 0.0),
+                    classes=classes)
         write_entry(folder / "tuned", tuned[name], suite,
-                    *build(random.Random(f"{name}{suite}t"), skill), targets=name == "run-a")
+                    *build(random.Random(f"{name}{suite}t"), skill), targets=name == "run-a",
+                    classes=classes)
     write_weights(root / "eval" / "weights", run_a)
     # another run's analysis beside run-a's results must not be shown as run-a's
     write_weights(root / "eval" / "run-a-capability" / "weights-other", root / "runs" / "x")
@@ -218,8 +236,9 @@ def built(eval_root):
 
 
 def test_every_declared_metric_is_reproduced_from_its_samples(eval_root):
-    """Each per-item reader of evaluation/panels.py gives back its benchmark's own value, so
-    the interval is that of the reported delta; only the declared point-only metrics lack one."""
+    """Each declared per-item reader (evaluation/benchmarks/panels.py) gives back its
+    benchmark's own value, so the interval is that of the reported delta; only the declared
+    point-only metrics lack one."""
     runs = group_runs(pair_results(collect_results([str(eval_root)])))
     deltas = {(d.run, d.key): d for r in runs for d in build_deltas(r, BootstrapSettings(200))}
     assert {k for _, k in deltas} >= {"closed_book_qa/hallucination_rate", "ifeval/instruction_loose",
@@ -339,3 +358,72 @@ def test_card_plot_of_the_curated_set_is_its_histogram(tmp_path):
     png = (curated / "plots" / "categories.png").read_bytes()
     assert isinstance(blocks[0], Figure) and blocks[0].png == png
     assert blocks[-1].images == {"plots/categories.png": png}  # ../secret.png refused
+
+
+def panels_section(md):
+    return md.split("## Imitation vs capability")[1].split("\n## ")[0]
+
+
+def test_panels_list_metrics_in_declaration_order(built):
+    """Across classes as the shipped benchmarks are ordered, within one as it declares them."""
+    _, md, _ = built
+    keys = re.findall(r"^\| ([\w,]+/[\w,]+)[ ↓]* \| run-a \|", panels_section(md), re.M)
+    assert keys == [
+        *(f"style/{m}" for m in ("list_rate", "heading_rate", "mean_words", "refusal_rate",
+                                 "hedge_rate", "unigram_f1", "length_correlation")),
+        *(f"judge/{m}" for m in ("win_rate", "lc_win_rate", "position_consistency",
+                                 "failure_rate")),
+        *(f"ifeval/{m}" for m in ("prompt_strict", "prompt_loose", "instruction_strict",
+                                  "instruction_loose")),
+        *(f"closed_book_qa/{m}" for m in ("exact_match", "hallucination_rate",
+                                          "abstention_rate")),
+        "gsm8k/exact_match,flexible", "gsm8k/exact_match,strict",
+        "arc_easy/acc", "arc_easy/acc_norm", "arc_easy/acc_bytes", "truthfulqa/mc1",
+        "truthfulqa/mc2", "perplexity/perplexity", "perplexity/bits_per_byte"]
+
+
+def test_results_with_old_target_paths_keep_their_panels(tmp_path, built):
+    """Results written before evaluation/ was reorganised name classes by paths that no longer
+    import: the shipped class of the same name gives the same panels, intervals included."""
+    md, _ = report(write_eval_dirs(tmp_path, classes=OLD_CLASSES), tmp_path / "r")
+    assert panels_section(md) == panels_section(built[1])
+    assert "Other metrics" not in md and "| judge/win_rate | run-a |" in md
+
+
+@dataclass
+class WordCount(Benchmark):
+    """A user's own benchmark, named by ``_target_`` in its suite: it declares its panels."""
+
+    metrics: ClassVar[dict[str, MetricSpec]] = {"words": MetricSpec(IMITATION, arg="words"),
+                                                "accuracy": MetricSpec(CAPABILITY)}
+
+    name: str = "toy"
+    limit: int | None = None
+
+    def load_data(self):
+        return []
+
+    def evaluate(self, engine, data=None):
+        raise NotImplementedError
+
+
+def test_own_benchmark_class_reports_in_its_declared_panels(tmp_path):
+    target = f"{WordCount.__module__}.{WordCount.__qualname__}"
+    tuned = ModelInfo("run-t", str(tmp_path / "run-t"), "tuned",
+                      {"name": "smollm2", "path": "embedded:smollm2"})
+    for info, skill in [(BASE, 1), (tuned, 2)]:
+        rows = [{"id": f"t{i}", "group": None, "prompt": f"P{i}", "prediction": "x",
+                 "references": [], "score": float(i % 3 < skill), "words": 10.0 + i * skill}
+                for i in range(12)]
+        metrics = {"toy/accuracy": build_metric(rows), "toy/extra": build_metric(rows),
+                   "toy/words": build_metric([{"score": r["words"]} for r in rows])}
+        write_entry(tmp_path / "eval" / info.role, info, "toy", metrics, {"toy": rows},
+                    classes={"toy": target})
+    md, _ = report(tmp_path / "eval", tmp_path / "r")
+    imitation = md.split("#### imitation metrics")[1].split("#### ")[0]
+    capability = md.split("#### capability metrics")[1].split("#### ")[0]
+    assert re.search(r"^\| toy/words \| run-t \| .* \| \[\S+, \S+\] \| 12 \|$", imitation, re.M)
+    assert re.search(r"^\| toy/accuracy \| run-t \| .* \| \[\S+, \S+\] \| 12 \|$", capability,
+                     re.M)
+    other = md.split("Other metrics")[1].split("\n## ")[0]
+    assert "| toy/extra | run-t |" in other and "toy/words" not in other
