@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_probe import Contention, _cpu_model, _lmeval_version, lmeval_python, wait_quiet  # noqa: E402
+from machine import Contention, cpu_model, lmeval_python, lmeval_version, wait_quiet  # noqa: E402
 
 TASKS = ("peer_arith_gen", "peer_cbqa_gen", "peer_mc_ll")
 LL_TOLERANCE, NEAR_TIE = 1e-4, 1e-3
@@ -223,8 +223,8 @@ def main() -> None:
     lme, ours = run["lmeval"][1], run["lessmore"][1]  # items agree across repeats on each side
     out = {"benchmark": "bench_eval",
            "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-           "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(),
-                       "lm_eval": _lmeval_version(args.lmeval)},
+           "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
+                       "lm_eval": lmeval_version(args.lmeval)},
            "command": " ".join([Path(sys.executable).name] + sys.argv),
            "settings": {"model_dir": model_dir, "threads": args.threads, "chat": args.chat,
                         "lmeval_batch_size": args.lmeval_batch_size,

@@ -40,8 +40,6 @@ import glob
 import json
 import os
 import platform
-import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -54,6 +52,15 @@ T_PROCESS = time.perf_counter()
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from machine import (  # noqa: E402  (this folder)
+    Contention,
+    cpu_model,
+    lmeval_python,
+    lmeval_version,
+    matmul_peak,
+    wait_quiet,
+)
 
 FACTS = REPO / "data" / "qa" / "facts.jsonl"
 TAG = "lessmore_slick_cbqa"
@@ -218,16 +225,6 @@ finally:
 '''
 
 
-def lmeval_python(path: str) -> str:
-    """The interpreter of lm-eval's venv, from either its ``lm-eval`` script or a python."""
-    p = Path(shutil.which(path) or path)
-    if p.name.startswith(("lm-eval", "lm_eval")):
-        p = p.with_name("python")
-    if not p.exists():
-        sys.exit(f"no python next to {path}; pass the lm-eval venv's bin/lm-eval or bin/python")
-    return str(p)
-
-
 def child_env(threads: int, root: Path) -> dict:
     env = dict(os.environ)
     env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
@@ -370,64 +367,6 @@ def run_engine(args, model_dir: str, root: Path, run: int) -> dict:
 # ------------------------------------------------------------------ measurements
 
 
-def _cpu_jiffies() -> tuple[int, int]:
-    """(busy, total) CPU time of the whole machine so far, in clock ticks (/proc/stat)."""
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:9]]
-    return sum(v) - v[3] - v[4], sum(v)
-
-
-def _children_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-class Contention:
-    """CPU used by *other* processes while a child runs: machine busy time (/proc/stat) minus the
-    child's own CPU time, per wall second (0 = quiet; 1 = another job kept a whole core busy)."""
-
-    def __enter__(self):
-        self.t, self.busy, self.cpu = time.perf_counter(), _cpu_jiffies()[0], _children_cpu()
-        return self
-
-    def __exit__(self, *exc):
-        wall = time.perf_counter() - self.t
-        hz = os.sysconf("SC_CLK_TCK")
-        own = _children_cpu() - self.cpu
-        self.own_cpu_s = own
-        self.other_cores = max(0.0, ((_cpu_jiffies()[0] - self.busy) / hz - own) / wall)
-
-
-def wait_quiet(max_wait: float, threshold: float = 0.15, window: float = 3.0) -> float:
-    """Wait (at most ``max_wait`` s) for a ``window`` in which other processes use less than
-    ``threshold`` cores; returns the cores they used in the last window."""
-    deadline = time.perf_counter() + max_wait
-    while True:
-        b0, t0 = _cpu_jiffies()
-        time.sleep(window)
-        b1, t1 = _cpu_jiffies()
-        busy = (os.cpu_count() or 1) * (b1 - b0) / max(1, t1 - t0)
-        if busy < threshold or time.perf_counter() >= deadline:
-            return busy
-
-
-def matmul_peak(threads: int, n: int = 2048, reps: int = 8) -> float:
-    """Best fp32 ``torch.mm`` FLOP/s of an n x n product over ``reps`` tries."""
-    import torch
-
-    torch.set_num_threads(threads)
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    best = min(_timed(lambda: torch.mm(a, b)) for _ in range(reps))
-    return 2 * n ** 3 / best
-
-
-def _timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
-
-
 def prefill_flops(s: dict, m: dict) -> dict:
     """Useful FLOPs of the prefill forwards: linear layers on real tokens, attention over the
     causal keys each real token sees, and the LM-head rows kept; padded = as computed."""
@@ -447,7 +386,7 @@ def margin_analysis(model_dir: str, work: dict, prompts: list[str], diffs: list[
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from curation.core.engine import _cut_at_stop
+    from curation.core.engine.decoding import cut_at_stop
 
     torch.set_num_threads(threads)
     tok = AutoTokenizer.from_pretrained(model_dir)
@@ -474,13 +413,13 @@ def margin_analysis(model_dir: str, work: dict, prompts: list[str], diffs: list[
                 steps.append((token, margin, top.indices.tolist(), text))
                 if any(st in text for st in STOP):
                     break
-        ref_text = _cut_at_stop(tok.decode(out, skip_special_tokens=True), STOP)
+        ref_text = cut_at_stop(tok.decode(out, skip_special_tokens=True), STOP)
         entry = {"id": item_id, "engine": eng[item_id]["completion"],
                  "lmeval": lme[item_id]["completion"], "reference": ref_text}
         for side, text in (("engine", entry["engine"]), ("lmeval", entry["lmeval"])):
             div = None
             for j, (_, _, _, so_far) in enumerate(steps):
-                cut = text if so_far is None else _cut_at_stop(so_far, STOP)
+                cut = text if so_far is None else cut_at_stop(so_far, STOP)
                 ended = so_far is None or cut != so_far
                 if not text.startswith(cut) or (ended and cut != text):
                     div = j
@@ -628,9 +567,9 @@ def main() -> None:
     out = {
         "benchmark": "bench_probe",
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
                     "torch": torch.__version__, "transformers": transformers.__version__,
-                    "lm_eval": _lmeval_version(args.lmeval),
+                    "lm_eval": lmeval_version(args.lmeval),
                     "note": "shared machine: other_cores_during = cores other processes kept "
                             "busy during a run (0 = quiet)"},
         "command": " ".join([Path(sys.executable).name] + sys.argv),
@@ -688,22 +627,6 @@ def main() -> None:
 def _mean(xs: list) -> float | None:
     xs = [x for x in xs if x is not None]
     return round(statistics.fmean(xs), 4) if xs else None
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
-def _lmeval_version(path: str) -> str | None:
-    with contextlib.suppress(Exception):
-        return subprocess.run([lmeval_python(path), "-c",
-                               "from importlib.metadata import version; print(version('lm_eval'))"],
-                              capture_output=True, text=True).stdout.strip()
-    return None
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench_probe import Contention, wait_quiet  # noqa: E402  (same folder)
+from machine import Contention, wait_quiet  # noqa: E402  (same folder)
 
 CHATS = REPO / "data" / "chats" / "chats.jsonl"
 FACTS = REPO / "data" / "qa" / "facts.jsonl"

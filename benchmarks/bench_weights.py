@@ -87,7 +87,7 @@ def main() -> None:
 
     from curation.core.config import compose_config
     from curation.core.models import resolve_model_path
-    from evaluation import config as _schema  # noqa: F401  (registers the schemas)
+    from evaluation.weights import config as _schema  # noqa: F401  (registers the schema)
     from evaluation.weights.pairs import load_weight_pairs
     from evaluation.weights.run import analyse_pairs, run
 
