@@ -18,7 +18,8 @@ from .selectors import SelectConfig
 
 @dataclass
 class FiltersConfig:
-    """Quality filters (``curation/filters.py``), in order: ``{name: ..., **params}`` each."""
+    """Quality filters (``curation/filters.py``), in order: ``{_target_: CLASS, **params}`` each,
+    any :class:`~curation.steps.Filter` class (params checked against its signature)."""
 
     name: str = "default"
     steps: list[Any] = field(default_factory=list)

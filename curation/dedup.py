@@ -1,219 +1,44 @@
-"""Semantic dedup step (SemDeDup) and the calibration of its threshold for MiniLM.
+"""Semantic dedup (SemDeDup, Abbas et al., 2023) on sentence embeddings.
 
 A row is dropped when its cosine to a kept, higher-priority row of its cluster exceeds
-``1 - eps``. DEITA's 0.9 was tuned on 4096-d LLaMA embeddings and does not transfer; for
-all-MiniLM-L6-v2 on ``record_text`` ("user: …\nassistant: …") :func:`calibration_report`
-measured (2,000 Alpaca rows, seed 0; cosine quantiles):
-
-=============================================  =====  ======  ======  ======  =====
-pairs                                           min    p01     median  p99     max
-=============================================  =====  ======  ======  ======  =====
-planted near-duplicates, data/chats (19)        0.921  0.922   0.996   1.000   1.000
-Alpaca row vs lightly edited copy (2,000)       0.858  0.914   0.990   1.000   1.000
-Alpaca row vs random other row (2,000)          -0.20  -0.08   0.097   0.400   0.600
-Alpaca row vs its nearest other row (2,000)     0.260  0.335   0.580   0.873   0.949
-sample chat vs nearest distinct chat (218)      0.151  0.243   0.423   0.706   0.707
-=============================================  =====  ======  ======  ======  =====
-
-Share above ``1 - eps`` (planted / edited copies / nearest other Alpaca row):
-eps 0.05: 89% / 95.8% / 0%; 0.08: 100% / 98.8% / 0.2%; **0.10: 100% / 99.4% / 0.2%**;
-0.125: 100% / 99.85% / 0.85%; 0.15: 100% / 100% / 1.9%.
-
-``DEFAULT_EPS = 0.1`` (cosine > 0.90): every planted near-duplicate (lowest: 0.921 for
-chat-0152, question and answer both reworded; 0.924 for "What is 7 x 8?") and 99.4% of edited
-copies are caught, no random pair is, and the 0.2% of Alpaca rows whose nearest neighbour passes 0.90 are themselves
-semantic duplicates ("Who is the author of Catcher in the Rye?" vs "Find the name of the author
-who wrote the book 'The Catcher in the Rye'", 0.949). Same-topic, different-task pairs sit at
-0.85–0.90, so eps 0.15 starts removing real data.
+``1 - eps``. DEITA's 0.9 was tuned on 4096-d LLaMA embeddings and does not transfer;
+:data:`DEFAULT_EPS` was measured for all-MiniLM-L6-v2 on ``record_text`` by
+``benchmarks/calibrate_dedup.py`` (its docstring holds the measured table): at cosine > 0.90
+every planted near-duplicate of ``data/chats`` and 99.4% of lightly edited copies of Alpaca rows
+are caught, and no random pair of Alpaca rows is.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import random
-import re
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from datasets import Dataset
 
 from .core.config import UserError
 from .diversity import assign_clusters, default_num_clusters, fit_spherical_kmeans, semdedup
-from .embeddings import DEFAULT_EMBEDDING_MODEL, compute_embeddings, record_text
-from .steps import Step, StepResult, filtered_entry
+from .steps import Filter
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_EPS = 0.1  # MiniLM calibration: see the module docstring
+DEFAULT_EPS = 0.1  # MiniLM calibration: benchmarks/calibrate_dedup.py
 
 
-# ---------------------------------------------------------------- calibration
-_SYNONYMS = {
-    "give": "provide", "write": "compose", "explain": "describe", "describe": "explain",
-    "list": "name", "create": "make", "make": "create", "generate": "produce",
-    "find": "determine", "short": "brief", "suggest": "recommend", "following": "given",
-    "sentence": "phrase", "good": "great", "big": "large", "small": "little",
-    "identify": "name", "summarize": "sum up", "provide": "give", "about": "on",
-    "article": "text", "text": "passage", "word": "term", "example": "instance",
-}
-_PLANTED_ROW = re.compile(r"^\| `(chat-\d+)` \| `(chat-\d+)` \| (near_dup|exact_dup)")
+class SemanticDedupStep(Filter):
+    """Tags the rows it compares with their ``sel_cluster`` and drops near-duplicates (SemDeDup).
 
+    ``embeddings(ds)`` gives one L2-normalised row per dataset row: a
+    :class:`~curation.embeddings.RecordEmbedder`, or any provider that serves rows it embedded
+    before from memory, since it is asked once to cluster and once to walk the clusters. Rows
+    are clustered by spherical k-means (``k`` ≈ N/1000 by default); within each cluster they are
+    walked by descending ``priority`` column (missing or None: lowest; ties: earlier row first)
+    and a row whose cosine to an already kept row exceeds ``1 - eps`` is dropped.
 
-def edit_lightly(text: str, rng: random.Random, n_edits: int = 2) -> str:
-    """A paraphrase-by-accident of ``text``: ``n_edits`` of case, punctuation, contraction,
-    adjacent-word swap, one synonym, a polite prefix, the kinds of change near-duplicates show."""
-    edits = [_edit_case, _edit_punct, _edit_contract, _edit_swap, _edit_synonym, _edit_prefix]
-    for edit in rng.sample(edits, n_edits):
-        text = edit(text, rng)
-    return text
-
-
-def _edit_case(t, rng):
-    return t.lower() if rng.random() < 0.5 else t[:1].swapcase() + t[1:]
-
-
-def _edit_punct(t, rng):
-    s = t.rstrip()
-    if s and s[-1] in ".?!":
-        return s[:-1] if rng.random() < 0.5 else s + s[-1]
-    return s + rng.choice(["?", ".", "!"])
-
-
-def _edit_contract(t, rng):
-    for a, b in (("What is", "What's"), ("do not", "don't"), ("It is", "It's"),
-                 ("What's", "What is"), ("is not", "isn't"), ("can not", "cannot")):
-        if a in t:
-            return t.replace(a, b, 1)
-    return _edit_punct(t, rng)
-
-
-def _edit_swap(t, rng):
-    words = t.split(" ")
-    if len(words) < 3:
-        return _edit_case(t, rng)
-    i = rng.randrange(len(words) - 1)
-    words[i], words[i + 1] = words[i + 1], words[i]
-    return " ".join(words)
-
-
-def _edit_synonym(t, rng):
-    words = t.split(" ")
-    hits = [i for i, w in enumerate(words) if w.lower() in _SYNONYMS]
-    if not hits:
-        return _edit_punct(t, rng)
-    i = rng.choice(hits)
-    words[i] = _SYNONYMS[words[i].lower()]
-    return " ".join(words)
-
-
-def _edit_prefix(t, rng):
-    return rng.choice(["Please ", "Can you ", "Hey, "]) + t[:1].lower() + t[1:]
-
-
-def _alpaca_record(row: dict[str, Any]) -> dict[str, Any]:
-    user = row["instruction"] + (f"\n{row['input']}" if row.get("input") else "")
-    return {"messages": [{"role": "user", "content": user},
-                         {"role": "assistant", "content": row["output"]}]}
-
-
-def _read_sample_chats(data_dir: Path) -> tuple[list[tuple[dict, dict]], list[dict]]:
-    """The planted near-duplicate pairs of ``data/chats`` (listed in ``data/README.md``), and the
-    valid rows that are no planted copy (distinct conversations, several on close topics)."""
-    from .core.readers import read_records
-
-    planted = [m.groups() for line in (data_dir / "README.md").read_text().splitlines()
-               if (m := _PLANTED_ROW.match(line))]
-    records = {r["id"]: r for r in read_records(str(data_dir / "chats" / "chats.jsonl")).records}
-    copies = {copy for _, copy, _ in planted}
-    pairs = [(records[a], records[b]) for a, b, kind in planted
-             if kind == "near_dup" and a in records and b in records]
-    return pairs, [r for i, r in records.items() if i not in copies]
-
-
-def _describe(cos: np.ndarray, threshold: float) -> dict[str, Any]:
-    q = np.quantile(cos, [0.0, 0.01, 0.05, 0.5, 0.95, 0.99, 1.0]) if cos.size else [np.nan] * 7
-    return {"n": int(cos.size), "above_threshold": float(np.mean(cos > threshold)),
-            **{name: round(float(v), 4) for name, v in
-               zip(("min", "p01", "p05", "median", "p95", "p99", "max"), q, strict=True)}}
-
-
-def calibration_report(alpaca_path: str | Path | None = None, data_dir: str | Path | None = None,
-                       *, n: int = 1000, n_chats: int | None = None, eps: float | None = None,
-                       seed: int = 0, model: str = DEFAULT_EMBEDDING_MODEL,
-                       encoder: Any = None) -> dict[str, Any]:
-    """Measure MiniLM cosines of near-duplicate and distinct pairs, and how ``eps`` splits them.
-
-    Pairs: the planted near-duplicates of ``data/chats`` (``data_dir``); ``n`` Alpaca rows
-    against lightly edited copies (:func:`edit_lightly` on the question, and on the answer for a
-    third of them); the same rows against random other rows; and each row against its nearest
-    other row (an upper bound on false positives: Alpaca holds real near-duplicates too); and
-    the first ``n_chats`` (default all) distinct sample chats against their nearest other one.
-    """
-    eps = DEFAULT_EPS if eps is None else eps
-    threshold = 1.0 - eps
-    alpaca_path = Path(alpaca_path or PROJECT_ROOT.parent / "shared/data/alpaca/alpaca_5000.json")
-    rng = random.Random(seed)
-    rows = json.loads(alpaca_path.read_text())
-    rows = [rows[i] for i in sorted(rng.sample(range(len(rows)), min(n, len(rows))))]
-    planted, distinct = _read_sample_chats(Path(data_dir or PROJECT_ROOT / "data"))
-    alpaca, edited, pairs, chats = _embed_groups(
-        [[_alpaca_record(r) for r in rows], _edited_copies(rows, rng),
-         [r for pair in planted for r in pair], distinct[:n_chats]], model, encoder)
-    planted_cos = np.einsum("ij,ij->i", pairs[0::2], pairs[1::2])
-    edited_cos = np.einsum("ij,ij->i", alpaca, edited)
-    sims, chat_sims = alpaca @ alpaca.T, chats @ chats.T
-    np.fill_diagonal(sims, -np.inf)
-    np.fill_diagonal(chat_sims, -np.inf)
-    other = (np.arange(len(rows)) + [rng.randrange(1, max(2, len(rows))) for _ in rows]) % len(rows)
-    random_cos = sims[np.arange(len(rows)), other]
-    return {
-        "model": model, "eps": eps, "threshold": threshold, "seed": seed,
-        "planted_near_duplicates": _describe(planted_cos, threshold),
-        "planted_missed": [pair[1]["id"] for pair, cos in zip(planted, planted_cos, strict=True)
-                           if cos <= threshold],
-        "edited_copies": _describe(edited_cos, threshold),
-        "random_pairs": _describe(random_cos, threshold),
-        "nearest_other_row": _describe(sims.max(axis=1), threshold),
-        "chats_nearest_distinct": _describe(chat_sims.max(axis=1), threshold),
-        # share above each candidate 1 - eps: (planted, edited copies, nearest other row)
-        "sweep": {f"{1 - t:.3f}": [round(float(np.mean(cos > t)), 4) if cos.size else None
-                                   for cos in (planted_cos, edited_cos, sims.max(axis=1))]
-                  for t in (0.85, 0.875, 0.9, 0.92, 0.95)},
-    }
-
-
-def _edited_copies(rows: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
-    """Each Alpaca row with its question lightly edited, and its answer too for a third."""
-    out = []
-    for row in rows:
-        copy = dict(row, instruction=edit_lightly(row["instruction"], rng))
-        if rng.random() < 1 / 3:
-            copy["output"] = edit_lightly(row["output"], rng, n_edits=1)
-        out.append(_alpaca_record(copy))
-    return out
-
-
-def _embed_groups(groups: list[list[dict]], model: str, encoder: Any) -> list[np.ndarray]:
-    """Embed several lists of records in one call; one float32 matrix per list."""
-    texts = [record_text(r) for group in groups for r in group]
-    emb = np.asarray(compute_embeddings(texts, model, show_progress=False, encoder=encoder),
-                     dtype=np.float32)
-    return np.split(emb, np.cumsum([len(g) for g in groups])[:-1])
-
-
-# ---------------------------------------------------------------- the step
-class SemanticDedupStep(Step):
-    """Drops near-duplicate rows (SemDeDup) and tags kept rows with ``sel_cluster``.
-
-    ``embeddings(ds)`` gives one L2-normalised row per dataset row (a
-    :class:`~curation.embeddings.RecordEmbedder`, or any cached provider). Within each spherical
-    k-means cluster (``k`` ≈ N/1000 by default) rows are walked by descending ``priority`` column
-    (missing or None: lowest; ties: earlier row first) and a row whose cosine to an already kept
-    row exceeds ``1 - eps`` is dropped. ``eps`` defaults to the MiniLM calibration above.
+    With ``open_ended_only`` only open-ended rows are compared: short-answer QA rows made from one
+    template per relation ("Where was X born?") embed close together although every fact
+    differs, so they pass with a null ``sel_cluster`` (exact dedup has already removed repeated
+    questions).
     """
 
     name = "semantic_dedup"
@@ -227,52 +52,55 @@ class SemanticDedupStep(Step):
         self.priority = priority
         self.open_ended_only = open_ended_only
 
-    def __call__(self, ds: Dataset) -> StepResult:
-        if self.open_ended_only and "answers" in ds.column_names:
-            return self._open_ended_only(ds)
-        return self._dedup(ds)
+    @classmethod
+    def from_config(cls, cfg, ds, context):
+        d = cfg.dedup
+        if not d.semantic:
+            return []
+        return [cls(context.embeddings(), d.eps, d.k, cfg.seed, d.priority, d.open_ended_only)]
 
-    def _dedup(self, ds: Dataset) -> StepResult:
+    def annotate(self, ds: Dataset) -> Dataset:
+        """``sel_cluster``: each compared row's k-means cluster; null for rows not compared."""
         if len(ds) == 0:
-            return StepResult(ds)
-        emb = self.embeddings(ds)
-        if emb.ndim != 2 or len(emb) != len(ds):
-            raise RuntimeError(f"embeddings have shape {emb.shape} for {len(ds)} rows")
-        k = self.k if self.k is not None else default_num_clusters(len(ds))
-        labels = assign_clusters(emb, fit_spherical_kmeans(emb, k, seed=self.seed))
-        keep, duplicate_of = semdedup(emb, self._priorities(ds), eps=self.eps, labels=labels)
+            return ds
+        rows = self._compared_rows(ds)
+        column: list[int | None] = [None] * len(ds)
+        if rows:
+            emb = self._embed(ds, rows)
+            k = self.k if self.k is not None else default_num_clusters(len(rows))
+            labels = assign_clusters(emb, fit_spherical_kmeans(emb, k, seed=self.seed))
+            for i, label in zip(rows, labels.tolist(), strict=True):
+                column[i] = label
+        if "sel_cluster" in ds.column_names:
+            ds = ds.remove_columns("sel_cluster")
+        return ds.add_column("sel_cluster", column)
+
+    def drops(self, ds: Dataset) -> dict[int, str]:
+        """Within each cluster, every row too close to a kept row, naming that row."""
+        rows = self._compared_rows(ds)
+        if not rows:
+            return {}
+        part = ds if len(rows) == len(ds) else ds.select(rows)
+        emb = self._embed(ds, rows)
+        keep, duplicate_of = semdedup(emb, self._priorities(part), eps=self.eps,
+                                      labels=np.array(part["sel_cluster"]))
         dropped = np.flatnonzero(~keep)
-        kept = np.flatnonzero(keep)
         cosines = np.einsum("ij,ij->i", np.asarray(emb[dropped], dtype=np.float32),
                             np.asarray(emb[duplicate_of[dropped]], dtype=np.float32))
-        ids = ds["id"]
-        filtered = [filtered_entry(row, self.name,
-                                   f"near-duplicate of {ids[duplicate_of[i]]} (cosine {c:.3f} "
-                                   f"> 1 - eps = {1 - self.eps:.3f})")
-                    for i, c, row in zip(dropped, cosines, ds.select(dropped), strict=True)]
-        out = ds.select(kept) if dropped.size else ds
-        if "sel_cluster" in out.column_names:
-            out = out.remove_columns("sel_cluster")
-        return StepResult(out.add_column("sel_cluster", labels[kept].tolist()), filtered)
+        ids = part["id"]
+        return {rows[i]: f"near-duplicate of {ids[duplicate_of[i]]} (cosine {c:.3f} > 1 - eps "
+                         f"= {1 - self.eps:.3f})" for i, c in zip(dropped, cosines, strict=True)}
 
-    def _open_ended_only(self, ds: Dataset) -> StepResult:
-        """Dedup the open-ended rows only: short-answer QA rows made from one template per
-        relation ("Where was X born?") embed close together although every fact differs, so
-        they pass (exact dedup has already removed repeated questions)."""
-        qa = {i for i, a in enumerate(ds["answers"]) if a}
-        if not qa:
-            return self._dedup(ds)
-        open_idx = [i for i in range(len(ds)) if i not in qa]
-        result = self._dedup(ds.select(open_idx)) if open_idx else StepResult(ds.select([]))
-        kept_ids = set(result.dataset["id"])
-        keep = [i for i, row_id in enumerate(ds["id"]) if i in qa or row_id in kept_ids]
-        clusters = dict(zip(result.dataset["id"], result.dataset["sel_cluster"], strict=True)) \
-            if "sel_cluster" in result.dataset.column_names else {}
-        out = ds.select(keep)
-        if "sel_cluster" in out.column_names:
-            out = out.remove_columns("sel_cluster")
-        return StepResult(out.add_column("sel_cluster", [clusters.get(i) for i in out["id"]]),
-                          result.filtered)
+    def _compared_rows(self, ds: Dataset) -> list[int]:
+        if self.open_ended_only and "answers" in ds.column_names:
+            return [i for i, a in enumerate(ds["answers"]) if not a]
+        return list(range(len(ds)))
+
+    def _embed(self, ds: Dataset, rows: list[int]) -> np.ndarray:
+        emb = self.embeddings(ds if len(rows) == len(ds) else ds.select(rows))
+        if emb.ndim != 2 or len(emb) != len(rows):
+            raise RuntimeError(f"embeddings have shape {emb.shape} for {len(rows)} rows")
+        return emb
 
     def _priorities(self, ds: Dataset) -> np.ndarray:
         if self.priority is None:

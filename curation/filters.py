@@ -4,7 +4,12 @@ Each filter is a small :class:`ResponseFilter`: the base class walks the assista
 :meth:`ResponseFilter.judge` says why one turn is bad (``None`` when it is fine); the first bad
 turn drops the row. Rows with ``answers`` (short-answer QA) are judged only by the filters that
 make sense for them (empty and refusal): a QA answer is short by design, so the length, trivial,
-echo, repetition and garbage checks skip them.
+echo, repetition and garbage checks skip them. The text-statistics filters (repetition, garbage)
+live in :mod:`curation.statistical_filters`.
+
+``filters.steps`` names each filter by its class, ``{_target_: curation.filters.RefusalFilter,
+**params}``, so any :class:`~curation.steps.Filter` subclass of a user's own plugs in the same way
+(:func:`build_filters`).
 
 Defaults are conservative: on ``data/chats`` they catch the trivial, refusal, repeated and echoed
 rows and no good row (``tests/curation/test_filters.py`` holds the numbers). Off-topic and wrong
@@ -15,17 +20,14 @@ from __future__ import annotations
 
 import inspect
 import re
-import unicodedata
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .core.config import UserError
+from .core.config import UserError, instantiate_target
 from .core.records import is_open_ended
 from .steps import Filter
 
 _WORD = re.compile(r"\w+")
-_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def iter_assistant_turns(messages: Sequence[Mapping[str, str]]) -> Iterator[tuple[int, str]]:
@@ -35,7 +37,7 @@ def iter_assistant_turns(messages: Sequence[Mapping[str, str]]) -> Iterator[tupl
             yield i, turn["content"]
 
 
-def _quote(text: str, limit: int = 60) -> str:
+def quote_excerpt(text: str, limit: int = 60) -> str:
     """The text trimmed to ``limit`` characters and repr-quoted, for a one-line reason."""
     text = " ".join(text.split())
     return repr(text if len(text) <= limit else text[:limit - 1] + "…")
@@ -45,6 +47,12 @@ class ResponseFilter(Filter):
     """Drops a row when :meth:`judge` finds a bad assistant turn; the reason names the turn."""
 
     open_ended_only = True  # QA rows (with ``answers``) skip this filter
+
+    @classmethod
+    def from_config(cls, cfg, ds, context):
+        """The quality filters ``cfg.filters.steps`` names, in order (this base class stands for
+        all of them in the run's table of contents)."""
+        return build_filters(cfg.filters.steps)
 
     def judge(self, text: str, row: Mapping[str, Any], index: int) -> str | None:
         raise TypeError(f"{type(self).__name__} must define judge")
@@ -97,10 +105,10 @@ class TrivialResponseFilter(ResponseFilter):
     def judge(self, text, row, index):
         bare = text.strip().strip(".!?…\"' ")
         if _ACK.fullmatch(bare):
-            return f"bare acknowledgement {_quote(text)}"
+            return f"bare acknowledgement {quote_excerpt(text)}"
         n = len(text.split())
         if n < self.min_words:
-            return f"trivial response of {n} word{'s' * (n != 1)} < {self.min_words}: {_quote(text)}"
+            return f"trivial response of {n} word{'s' * (n != 1)} < {self.min_words}: {quote_excerpt(text)}"
         return None
 
 
@@ -138,11 +146,12 @@ class RefusalFilter(ResponseFilter):
         for pattern in self._compiled:
             match = pattern.search(text)
             if match:
-                return f"refusal boilerplate {_quote(match.group(0))}"
+                return f"refusal boilerplate {quote_excerpt(match.group(0))}"
         return None
 
 
-def _normalized_words(text: str) -> list[str]:
+def split_words(text: str) -> list[str]:
+    """The casefolded words of ``text`` (punctuation dropped)."""
     return _WORD.findall(text.casefold())
 
 
@@ -163,141 +172,13 @@ class EchoResponseFilter(ResponseFilter):
     def judge(self, text, row, index):
         prompt = next((m["content"] for m in reversed(row["messages"][:index])
                        if m["role"] == "user"), "")
-        asked, said = _normalized_words(prompt), _normalized_words(text)
+        asked, said = split_words(prompt), split_words(text)
         if not asked or not _contains(said, asked):
             return None
         new = [w for w in said if w not in set(asked)]
         if len(new) < self.min_new_words:
-            return f"echoes the user turn, {len(new)} new words: {_quote(text)}"
+            return f"echoes the user turn, {len(new)} new words: {quote_excerpt(text)}"
         return None
-
-
-class RepeatedNgramFilter(ResponseFilter):
-    """Repetition, as in Gopher (Rae et al., 2021, appendix A): the most frequent word n-gram's
-    share of the characters (n = 2, 3, 4), the share of characters in duplicated n-grams
-    (n = 5 … 10), and the share of duplicated lines.
-
-    Gopher's thresholds are for documents; a short answer repeats a 2-gram by accident, so the
-    top-n-gram check only counts an n-gram seen at least ``min_repeats`` times.
-    """
-
-    name = "repetition"
-
-    def __init__(self, top_ngram_max: Mapping[int, float] | None = None,
-                 dup_ngram_max: Mapping[int, float] | None = None, min_repeats: int = 4,
-                 dup_line_max: float = 0.3):
-        # {n: max share}; {} turns a check off
-        self.top_ngram_max = dict({2: 0.20, 3: 0.18, 4: 0.16} if top_ngram_max is None
-                                  else top_ngram_max)
-        self.dup_ngram_max = dict({5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
-                                  if dup_ngram_max is None else dup_ngram_max)
-        self.min_repeats = min_repeats
-        self.dup_line_max = dup_line_max
-
-    def judge(self, text, row, index):
-        words = _normalized_words(text)
-        chars = sum(map(len, words))
-        for n, limit in sorted(self.top_ngram_max.items()):
-            share, gram, count = _top_ngram_share(words, int(n), chars)
-            if count >= self.min_repeats and share > limit:
-                return (f"{n}-gram {' '.join(gram)!r} repeated {count}x, {share:.0%} of "
-                        f"characters > {limit:.0%}")
-        for n, limit in sorted(self.dup_ngram_max.items()):
-            share = _dup_ngram_share(words, int(n), chars)
-            if share > limit:
-                return f"duplicated {n}-grams cover {share:.0%} of characters > {limit:.0%}"
-        return self._judge_lines(text)
-
-    def _judge_lines(self, text: str) -> str | None:
-        # lines without a letter (``}``, ``---``, blank) repeat in any code block or list
-        lines = [s.strip() for s in text.splitlines() if _LETTERS.search(s)]
-        if len(lines) < 3:
-            return None
-        dup = len(lines) - len(set(lines))
-        if dup / len(lines) > self.dup_line_max:
-            top, count = Counter(lines).most_common(1)[0]
-            return (f"{dup} of {len(lines)} lines repeat (e.g. {_quote(top, 40)} {count}x) "
-                    f"> {self.dup_line_max:.0%}")
-        return None
-
-
-def _ngrams(words: list[str], n: int) -> list[tuple[str, ...]]:
-    return [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
-
-
-def _top_ngram_share(words: list[str], n: int, chars: int) -> tuple[float, tuple, int]:
-    """(share of characters the most frequent n-gram covers, the n-gram, its count)."""
-    grams = Counter(_ngrams(words, n))
-    if not grams or not chars:
-        return 0.0, (), 0
-    gram, count = grams.most_common(1)[0]
-    return min(1.0, count * sum(map(len, gram)) / chars), gram, count
-
-
-def _dup_ngram_share(words: list[str], n: int, chars: int) -> float:
-    """Share of characters in words covered by an n-gram that occurred earlier (Gopher)."""
-    seen: set[tuple[str, ...]] = set()
-    covered = [False] * len(words)
-    for i, gram in enumerate(_ngrams(words, n)):
-        if gram in seen:
-            covered[i:i + n] = [True] * n
-        seen.add(gram)
-    return sum(len(w) for w, c in zip(words, covered, strict=True) if c) / chars if chars else 0.0
-
-
-# UTF-8 read as Latin-1/cp1252: "Ã©", "â€™", "Â°"; and U+FFFD, the decoder's replacement char.
-_MOJIBAKE = re.compile(
-    "Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]"
-    "|â€|Â[\u00a0-\u00bf]|\ufffd")
-_URL = re.compile(r"^(?:[a-z]+://|www\.)", re.IGNORECASE)
-
-
-class GarbageFilter(ResponseFilter):
-    """Text that is not language: few letters, the wrong script, huge "words", mojibake.
-
-    Conservative by default: answers like ``7 × 8 = 56.`` and code blocks pass. The letter share
-    is only judged on turns of at least ``min_chars_for_shares`` non-space characters.
-    ``expected_script="latin"`` drops turns where more than ``max_foreign_share`` of the letters
-    are from another script; ``None`` turns the check off.
-    """
-
-    name = "garbage"
-
-    def __init__(self, min_alpha_share: float = 0.25, expected_script: str | None = "latin",
-                 max_foreign_share: float = 0.5, max_word_chars: int = 80,
-                 max_mojibake: int = 0, min_chars_for_shares: int = 30):
-        self.min_alpha_share = min_alpha_share
-        self.expected_script = expected_script
-        self.max_foreign_share = max_foreign_share
-        self.max_word_chars = max_word_chars
-        self.max_mojibake = max_mojibake
-        self.min_chars_for_shares = min_chars_for_shares
-
-    def judge(self, text, row, index):
-        marks = _MOJIBAKE.findall(text)
-        if len(marks) > self.max_mojibake:
-            return f"{len(marks)} mojibake marks, e.g. {marks[0]!r}"
-        long = [w for w in text.split() if len(w) > self.max_word_chars and not _URL.match(w)]
-        if long:
-            return f"a {len(long[0])}-character word {_quote(long[0], 30)}"
-        visible = [c for c in text if not c.isspace()]
-        if len(visible) < self.min_chars_for_shares:
-            return None
-        letters = [c for c in visible if c.isalpha()]
-        share = len(letters) / len(visible)
-        if share < self.min_alpha_share:
-            return f"only {share:.0%} letters < {self.min_alpha_share:.0%}"
-        if self.expected_script and letters:
-            foreign = sum(not _in_script(c, self.expected_script) for c in letters) / len(letters)
-            if foreign > self.max_foreign_share:
-                return (f"{foreign:.0%} of letters not {self.expected_script} script > "
-                        f"{self.max_foreign_share:.0%}")
-        return None
-
-
-def _in_script(char: str, script: str) -> bool:
-    # the Unicode name starts with the script ("LATIN SMALL LETTER E WITH ACUTE", "GREEK …")
-    return unicodedata.name(char, "").startswith(script.upper())
 
 
 class LengthBoundsFilter(ResponseFilter):
@@ -318,35 +199,41 @@ class LengthBoundsFilter(ResponseFilter):
     def judge(self, text, row, index):
         n = len(text.strip())
         if n < self.min_chars:
-            return f"{n} characters < min_chars {self.min_chars}: {_quote(text)}"
+            return f"{n} characters < min_chars {self.min_chars}: {quote_excerpt(text)}"
         if n > self.max_chars:
             return f"{n:,} characters > max_chars {self.max_chars:,}"
         return None
 
 
-FILTERS: dict[str, type[ResponseFilter]] = {cls.name: cls for cls in (
-    EmptyResponseFilter, LengthBoundsFilter, TrivialResponseFilter, RefusalFilter,
-    EchoResponseFilter, RepeatedNgramFilter, GarbageFilter)}
+# The config form (a list of ``{_target_: …, **params}``), cheapest and clearest reasons first.
+DEFAULT_FILTERS: list[dict[str, Any]] = [{"_target_": f"curation.{path}"} for path in (
+    "filters.EmptyResponseFilter", "filters.LengthBoundsFilter", "filters.TrivialResponseFilter",
+    "filters.RefusalFilter", "filters.EchoResponseFilter",
+    "statistical_filters.RepeatedNgramFilter", "statistical_filters.GarbageFilter")]
 
-# The config form (a list of ``{name: …, **params}``), cheapest and clearest reasons first.
-DEFAULT_FILTERS: list[dict[str, Any]] = [{"name": name} for name in FILTERS]
 
-
-def build_filters(cfg_list: Sequence[Mapping[str, Any]] | None) -> list[Filter]:
-    """Filters from a list of ``{name: ..., **params}`` dicts (plain or OmegaConf); ``None``
-    gives :data:`DEFAULT_FILTERS`."""
+def build_filters(entries: Sequence[Mapping[str, Any]] | None) -> list[Filter]:
+    """Filters from a list of ``{_target_: CLASS, **params}`` entries (plain or OmegaConf), each
+    a :class:`~curation.steps.Filter` class built with its params (checked against its
+    signature); ``None`` gives :data:`DEFAULT_FILTERS`."""
     filters = []
-    for entry in DEFAULT_FILTERS if cfg_list is None else cfg_list:
-        params = dict(entry)
-        name = params.pop("name", None)
-        if name not in FILTERS:
-            raise UserError(f"unknown filter {name!r}; known filters: {', '.join(FILTERS)}")
-        cls = FILTERS[name]
-        try:
-            inspect.signature(cls).bind(**params)
-        except TypeError as err:
-            known = [p for p in inspect.signature(cls).parameters]
-            raise UserError(f"filter {name!r}: {err} (parameters: {', '.join(known) or 'none'})"
-                            ) from None
-        filters.append(cls(**params))
+    for entry in DEFAULT_FILTERS if entries is None else entries:
+        if not isinstance(entry, Mapping):
+            raise UserError(f"filter {entry!r}: each filter is a {{_target_: CLASS, ...}} entry")
+        if "_target_" not in entry and "name" in entry:
+            raise UserError(f"filter {entry['name']!r}: filters are named by _target_ (their "
+                            f"class), e.g. {{_target_: {_former_target(entry['name'])}}}")
+        filters.append(instantiate_target(entry, Filter, "filter"))
     return filters
+
+
+def _former_target(name: str) -> str:
+    """The class a filter's former registry name stood for (a default one if unknown)."""
+    import importlib
+
+    def name_of(target: str) -> str:
+        module, _, cls = target.rpartition(".")
+        return getattr(importlib.import_module(module), cls).name
+
+    targets = {name_of(e["_target_"]): e["_target_"] for e in DEFAULT_FILTERS}
+    return targets.get(name, "curation.filters.RefusalFilter")

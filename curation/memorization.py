@@ -31,7 +31,7 @@ from .core.cache import ResultCache, compute_key, map_cached
 from .core.chat import build_qa_prompt
 from .core.config import UserError
 from .core.engine import DecodeSettings, GenerationEngine
-from .steps import Step, StepResult
+from .steps import Annotator, has_qa_rows
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def compute_level_from_counts(hits: int, total: int) -> int:
     return 0 if hits <= 0 else -(-4 * hits // total)
 
 
-class MemorizationStep(Step):
+class MemorizationStep(Annotator):
     """Adds ``probe_mem_rate`` and ``probe_mem_level`` to QA rows whose relation (``group``)
     has templates and whose subject is found in the question; other rows get nulls, counted in
     ``self.counts`` (measured, not_qa, no_templates, no_subject)."""
@@ -152,10 +152,17 @@ class MemorizationStep(Step):
         self.engine, self.cfg, self.seed, self.cache = engine, cfg, seed, cache
         self.counts: Counter[str] = Counter()
 
+    @classmethod
+    def from_config(cls, cfg, ds, context):
+        if not (cfg.memorization.enabled and has_qa_rows(ds)):
+            return []
+        return [cls(context.engine(cfg.model.path, cfg.probe.batch_size), cfg.memorization,
+                    cfg.seed, context.cache(cfg.model.path))]
+
     def stats(self) -> dict[str, Any]:
         return {"rows": dict(sorted(self.counts.items()))}
 
-    def __call__(self, ds: Dataset) -> StepResult:
+    def annotate(self, ds: Dataset) -> Dataset:
         relations = build_relation_templates(self.cfg)
         self.counts = Counter()
         items: list[tuple[int, list[str], list[str]]] = []  # (row index, prompts, aliases)
@@ -174,7 +181,7 @@ class MemorizationStep(Step):
                  f"; cache {self.cache.stats}" if self.cache is not None else "")
         for col in MEM_COLUMNS:
             ds = ds.add_column(col, columns[col])
-        return StepResult(ds)
+        return ds
 
     def _prompts(self, row: dict[str, Any], relations: dict[str, RelationTemplates]
                  ) -> tuple[str, list[str]]:

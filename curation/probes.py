@@ -37,7 +37,7 @@ from .core.chat import build_qa_prompt
 from .core.config import UserError
 from .core.engine import DecodeSettings, GenerationEngine
 from .core.records import KnowledgeCategory
-from .steps import Step, StepResult
+from .steps import Annotator, has_qa_rows
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def summarize_probe(record: dict[str, Any], n_prompts: int) -> dict[str, Any]:
             "probe_category": category.value, "probe_known": category.known}
 
 
-class SlickProbe(Step):
+class SlickProbe(Annotator):
     """Adds the ``PROBE_COLUMNS`` to QA rows (rows with ``answers``); other rows get nulls.
 
     With a ``cache``, results are looked up per item before generating and committed after
@@ -134,7 +134,14 @@ class SlickProbe(Step):
                  cache: ResultCache | None = None):
         self.engine, self.cfg, self.seed, self.cache = engine, cfg, seed, cache
 
-    def __call__(self, ds: Dataset) -> StepResult:
+    @classmethod
+    def from_config(cls, cfg, ds, context):
+        if not (cfg.probe.enabled and has_qa_rows(ds)):
+            return []
+        return [cls(context.engine(cfg.model.path, cfg.probe.batch_size), cfg.probe, cfg.seed,
+                    context.cache(cfg.model.path))]
+
+    def annotate(self, ds: Dataset) -> Dataset:
         qa_idx = [i for i, a in enumerate(ds["answers"]) if a]
         rows = [ds[i] for i in qa_idx]
         columns: dict[str, list[Any]] = {c: [None] * len(ds) for c in PROBE_COLUMNS}
@@ -145,7 +152,7 @@ class SlickProbe(Step):
             log.info("probe cache %s: %s", self.cache.path, self.cache.stats)
         for col in PROBE_COLUMNS:
             ds = ds.add_column(col, columns[col])
-        return StepResult(ds)
+        return ds
 
     def probe(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One record per row: greedy answers and hits, samples drawn and correct, and whether

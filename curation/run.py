@@ -1,5 +1,6 @@
 """``lessmore curate``: read → validate → dedup → filter → measure → probe → score → select →
-write. ``run(cfg)`` is the table of contents; every step lives in its own module."""
+write. ``run(cfg)`` is the table of contents of the stage, :data:`STEPS` that of its steps; every
+step lives in its own module and :func:`~curation.steps.apply_step` applies each."""
 
 from __future__ import annotations
 
@@ -10,12 +11,32 @@ from typing import Any
 from .artifacts import build_manifest, write_outputs
 from .core.config import save_resolved_config, to_container
 from .core.distributed import is_main_process
-from .core.models import ModelConfig, load_tokenizer, resolve_model_path
+from .core.models import ModelConfig, resolve_model_path
+from .dedup import SemanticDedupStep
+from .filters import ResponseFilter
+from .memorization import MemorizationStep
+from .probes import SlickProbe
+from .scores import IFDFilter, ResponseScoreStep
 from .selectors import BudgetSelector, KnowledgePolicyStep
-from .steps import ExactDedupFilter, SplitFilter, Step, TokenLengthStep
+from .steps import ExactDedupFilter, Selector, SplitFilter, Step, TokenLengthStep, apply_step
 from .store import RecordStore
 
 log = logging.getLogger(__name__)
+
+# The run's table of contents: each class adds its step(s) from the config (Step.from_config).
+STEPS: tuple[type[Step], ...] = (
+    SplitFilter,  # rows of the listed splits only (keeps held-out facts out of training)
+    ExactDedupFilter,
+    ResponseFilter,  # the quality filters filters.steps names, in order
+    TokenLengthStep,  # len_* columns and the over-length policy
+    SlickProbe,  # probe_* columns of QA rows (probe.enabled)
+    MemorizationStep,  # probe_mem_* columns of QA rows (memorization.enabled)
+    ResponseScoreStep,  # score_* columns of open-ended rows (score.enabled)
+    IFDFilter,  # drops IFD >= score.max_ifd
+    SemanticDedupStep,  # sel_cluster and near-duplicates (dedup.semantic)
+    KnowledgePolicyStep,  # select.unknown: keep | drop | relabel_idk
+    BudgetSelector,  # the budget, by select.strategy; adds sel_rank
+)
 
 
 def run(cfg: Any) -> dict[str, Any]:
@@ -46,42 +67,9 @@ def run(cfg: Any) -> dict[str, Any]:
 
 
 def build_steps(cfg: Any, ds: Any, context: StageContext) -> list[Step]:
-    """The curation steps in order; models are loaded once and only when a step needs one."""
-    from .filters import build_filters
-
-    model_tag = f"{cfg.model.path}@{cfg.model.revision}"
-    has_qa, has_open = any(ds["answers"]), not all(ds["answers"])
-    steps: list[Step] = [SplitFilter(cfg.splits)] if cfg.splits else []
-    steps += [ExactDedupFilter(), *build_filters(cfg.filters.steps),
-              TokenLengthStep(load_tokenizer(cfg.model), cfg.max_length, cfg.over_length,
-                              model_tag)]
-    if cfg.probe.enabled and has_qa:
-        from .probes import SlickProbe
-
-        steps.append(SlickProbe(context.engine(cfg.model.path, cfg.probe.batch_size), cfg.probe,
-                                cfg.seed, context.cache(cfg.model.path)))
-    if cfg.memorization.enabled and has_qa:
-        from .memorization import MemorizationStep
-
-        steps.append(MemorizationStep(context.engine(cfg.model.path, cfg.probe.batch_size),
-                                      cfg.memorization, cfg.seed, context.cache(cfg.model.path)))
-    if cfg.score.enabled and has_open:
-        from .scores import IFDFilter, ResponseScoreStep
-
-        path = cfg.score.model_path or cfg.model.path
-        steps += [ResponseScoreStep(context.engine(path, cfg.score.batch_size), f"{path}@score",
-                                    max_length=cfg.max_length, cache=context.cache(path)),
-                  IFDFilter(cfg.score.max_ifd, cfg.score.drop_unscored)]
-    if cfg.dedup.semantic:
-        from .dedup import SemanticDedupStep
-
-        steps.append(SemanticDedupStep(context.embeddings(), cfg.dedup.eps, cfg.dedup.k,
-                                       cfg.seed, cfg.dedup.priority, cfg.dedup.open_ended_only))
-    steps += [KnowledgePolicyStep(cfg.select.unknown, cfg.select.idk_answer),
-              BudgetSelector(cfg.budget, cfg.seed, cfg.select,
-                             embeddings=context.embeddings()
-                             if cfg.select.strategy in ("score_first", "kcenter") else None)]
-    return steps
+    """The curation steps in order: each class in :data:`STEPS` builds its own from the config
+    (none where switched off or not applicable to the data); models load once, on first need."""
+    return [step for cls in STEPS for step in cls.from_config(cfg, ds, context)]
 
 
 class StageContext:
@@ -133,23 +121,18 @@ class StageContext:
 
 
 def apply_steps(ds: Any, steps: list[Step]):
-    """Run the steps in order, counting rows in and out of each. Returns the kept rows, the
+    """Apply the steps in order, counting rows in and out of each. Returns the kept rows, the
     rows the selector chose from (for plots and histograms), every filtered row and stats."""
     filtered: list[dict[str, Any]] = []
     stats = []
     candidates = ds
     for step in steps:
         n_in = len(ds)
-        if isinstance(step, BudgetSelector):
+        if isinstance(step, Selector):
             candidates = ds
-        result = step(ds)
-        ds = result.dataset
-        filtered += result.filtered
+        ds, dropped = apply_step(step, ds)
+        filtered += dropped
         stats.append({"name": step.name, "rows_in": n_in, "rows_out": len(ds),
-                      "filtered": len(result.filtered), **step.stats()})
-        log.info("step %-16s %6d -> %6d (%d filtered)", step.name, n_in, len(ds),
-                 len(result.filtered))
-        if n_in - len(result.filtered) != len(ds):
-            raise RuntimeError(f"step {step.name} lost rows: {n_in} in, {len(ds)} out, "
-                               f"{len(result.filtered)} filtered")
+                      "filtered": len(dropped), **step.stats()})
+        log.info("step %-16s %6d -> %6d (%d filtered)", step.name, n_in, len(ds), len(dropped))
     return ds, candidates, filtered, stats

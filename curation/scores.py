@@ -46,7 +46,7 @@ from .core.chat import END_OF_TURN, render_chat
 from .core.config import UserError
 from .core.engine import GenerationEngine
 from .core.records import is_open_ended
-from .steps import Filter, Step, StepResult
+from .steps import Annotator, Filter, has_open_ended_rows
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def _score(nll: float, nll_alone: float, *, truncated: bool) -> TurnScore:
     return TurnScore(nll, nll_alone, ifd, None, truncated)
 
 
-class ResponseScoreStep(Step):
+class ResponseScoreStep(Annotator):
     """Adds ``score_nll``, ``score_ifd`` and their per-turn lists ``score_nll_turns``,
     ``score_ifd_turns`` to open-ended rows (null for QA rows, NaN where scoring failed).
 
@@ -189,7 +189,15 @@ class ResponseScoreStep(Step):
         self.failures: Counter[str] = Counter()
         self.truncated = 0
 
-    def __call__(self, ds: Dataset) -> StepResult:
+    @classmethod
+    def from_config(cls, cfg, ds, context):
+        if not (cfg.score.enabled and has_open_ended_rows(ds)):
+            return []
+        path = cfg.score.model_path or cfg.model.path
+        return [cls(context.engine(path, cfg.score.batch_size), f"{path}@score",
+                    max_length=cfg.max_length, cache=context.cache(path))]
+
+    def annotate(self, ds: Dataset) -> Dataset:
         messages = ds["messages"]
         rows = [i for i, answers in enumerate(_column(ds, "answers"))
                 if is_open_ended({"answers": answers})]
@@ -210,7 +218,7 @@ class ResponseScoreStep(Step):
         for i, row_scores in zip(rows, per_row, strict=True):
             for name, value in _aggregate(row_scores).items():
                 columns[name][i] = value
-        return StepResult(self._add_columns(ds, columns))
+        return self._add_columns(ds, columns)
 
     def _score_rows(self, rows: list[list[TurnRequest]]) -> list[list[dict[str, Any]]]:
         """Scores of each row's turns (one batched engine call), as JSON-able dicts."""
@@ -258,10 +266,16 @@ class IFDFilter(Filter):
     def __init__(self, max_ifd: float = 1.0, drop_unscored: bool = False):
         self.max_ifd, self.drop_unscored = max_ifd, drop_unscored
 
-    def __call__(self, ds: Dataset) -> StepResult:
+    @classmethod
+    def from_config(cls, cfg, ds, context):
+        if not (cfg.score.enabled and has_open_ended_rows(ds)):
+            return []
+        return [cls(cfg.score.max_ifd, cfg.score.drop_unscored)]
+
+    def drops(self, ds: Dataset) -> dict[int, str]:
         if "score_ifd" not in ds.column_names:
             raise UserError("the ifd filter needs the score_ifd column: run the score step first")
-        return super().__call__(ds)
+        return super().drops(ds)
 
     def decide(self, row):
         ifd = row.get("score_ifd")

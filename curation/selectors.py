@@ -1,4 +1,5 @@
-"""Selection under a budget. Rows not selected are filtered with the reason."""
+"""Selection under a budget (rows not selected are filtered with the reason), and the policy for
+QA rows the base model does not know."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from datasets import Dataset
 from .core.config import UserError
 from .core.records import KnowledgeCategory
 from .diversity import kcenter_greedy, score_first_select
-from .steps import Step, StepResult, filtered_entry
+from .steps import Filter, Selector
 
 STRATEGIES = ("known_first", "random", "score_first", "kcenter")
 
@@ -37,7 +38,7 @@ class SelectConfig:
     order: str = "rank"  # rows written in selection order (rank) or in input order (input)
 
 
-class BudgetSelector(Step):
+class BudgetSelector(Selector):
     """Picks up to ``budget`` rows by the configured strategy, honouring quotas per column
     (a quota ≥ 1 is a count, below 1 a share of the budget; ``"*"`` matches any other value)."""
 
@@ -57,19 +58,21 @@ class BudgetSelector(Step):
         self.budget, self.seed, self.cfg, self.embeddings = budget, seed, cfg, embeddings
         self.quotas = {**cfg.quotas, **({"probe_category": cfg.category_mix}
                                         if cfg.category_mix else {})}
+        self.input_order = cfg.order == "input"
 
-    def __call__(self, ds: Dataset) -> StepResult:
+    @classmethod
+    def from_config(cls, cfg, ds, context):
+        needs_embeddings = cfg.select.strategy in ("score_first", "kcenter")
+        return [cls(cfg.budget, cfg.seed, cfg.select,
+                    embeddings=context.embeddings() if needs_embeddings else None)]
+
+    def select(self, ds: Dataset) -> tuple[list[int], dict[int, str]]:
         order, skipped = self._rank(ds)
         chosen, quota_full = self._fill(ds, order)
         reasons = {**skipped, **quota_full}
         default = f"not selected: budget {self.budget} reached ({self.cfg.strategy})"
-        chosen_set = set(chosen)
-        filtered = [filtered_entry(ds[i], self.name, reasons.get(i, default))
-                    for i in range(len(ds)) if i not in chosen_set]
-        rank = {int(i): r for r, i in enumerate(chosen)}
-        rows = sorted(rank) if self.cfg.order == "input" else list(rank)
-        ds_out = ds.select(rows).add_column("sel_rank", [rank[i] for i in rows])
-        return StepResult(ds_out, filtered)
+        picked = set(chosen)
+        return chosen, {i: reasons.get(i, default) for i in range(len(ds)) if i not in picked}
 
     def _rank(self, ds: Dataset) -> tuple[list[int], dict[int, str]]:
         """Candidates in preference order, and why others were ruled out before the budget."""
@@ -139,10 +142,11 @@ class BudgetSelector(Step):
 UNKNOWN_POLICIES = ("keep", "drop", "relabel_idk")
 
 
-class KnowledgePolicyStep(Step):
+class KnowledgePolicyStep(Filter):
     """What to do with QA rows the base model does not know (SliCK: Unknown examples are fitted
     late and then raise hallucination; dropping them or relabelling their answer as "I don't
-    know" removes most of the harm). ``keep`` | ``drop`` | ``relabel_idk``."""
+    know" removes most of the harm). ``keep`` | ``drop`` | ``relabel_idk``: one step whichever
+    the policy, so the manifest lists it every run."""
 
     name = "knowledge_policy"
 
@@ -151,19 +155,24 @@ class KnowledgePolicyStep(Step):
             raise UserError(f"select.unknown must be one of {UNKNOWN_POLICIES}, not {unknown!r}")
         self.unknown, self.idk_answer = unknown, idk_answer
 
-    def __call__(self, ds: Dataset) -> StepResult:
-        if self.unknown == "keep" or "probe_category" not in ds.column_names:
-            return StepResult(ds)
-        unknown = [c == KnowledgeCategory.UNKNOWN.value for c in ds["probe_category"]]
-        if self.unknown == "drop":
-            keep = [i for i, u in enumerate(unknown) if not u]
-            filtered = [filtered_entry(ds[i], self.name,
-                                       "Unknown to the base model (select.unknown=drop)")
-                        for i, u in enumerate(unknown) if u]
-            return StepResult(ds.select(keep), filtered)
-        return StepResult(ds.map(self._relabel, with_indices=True,
-                                 fn_kwargs={"unknown": unknown},
-                                 new_fingerprint=f"{ds._fingerprint}-idk"))
+    @classmethod
+    def from_config(cls, cfg, ds, context):
+        return [cls(cfg.select.unknown, cfg.select.idk_answer)]
+
+    def annotate(self, ds: Dataset) -> Dataset:
+        """``relabel_idk``: Unknown rows answer :attr:`idk_answer`, marked ``sel_relabeled``."""
+        if self.unknown != "relabel_idk" or "probe_category" not in ds.column_names:
+            return ds
+        return ds.map(self._relabel, with_indices=True,
+                      fn_kwargs={"unknown": _is_unknown(ds)},
+                      new_fingerprint=f"{ds._fingerprint}-idk")
+
+    def drops(self, ds: Dataset) -> dict[int, str]:
+        """``drop``: every Unknown row."""
+        if self.unknown != "drop" or "probe_category" not in ds.column_names:
+            return {}
+        return {i: "Unknown to the base model (select.unknown=drop)"
+                for i, u in enumerate(_is_unknown(ds)) if u}
 
     def _relabel(self, row, i, unknown):
         if not unknown[i]:
@@ -171,3 +180,7 @@ class KnowledgePolicyStep(Step):
         messages = [dict(m) for m in row["messages"]]
         messages[-1]["content"] = self.idk_answer
         return {"messages": messages, "sel_relabeled": True}
+
+
+def _is_unknown(ds: Dataset) -> list[bool]:
+    return [c == KnowledgeCategory.UNKNOWN.value for c in ds["probe_category"]]

@@ -32,7 +32,7 @@ GROUPS = sorted((p.parent.name, p.stem) for p in CONF_DIR.glob("*/*.yaml")
 # which primary config uses each group
 GROUP_USER = {"model": "curate", "probe": "curate", "filters": "curate", "score": "curate",
               "memorization": "curate", "select": "curate", "trainer": "train", "peft": "train",
-              "suite": "evaluate"}
+              "suite": "evaluate", "experiment": "curate"}
 
 GROUP_PACKAGE = {"peft": "lora"}  # conf/peft/*.yaml fill `lora` (# @package lora)
 
@@ -62,6 +62,9 @@ def test_every_stage_takes_the_shared_hydra_settings(name):
 def test_every_group_option_composes(group, option):
     user = GROUP_USER[group]
     cfg = compose_config(user, [*REQUIRED[user], f"{group}={option}"])
+    if group == "experiment":  # @package _global_: it names the selection preset it sets
+        assert cfg.select.name == option
+        return
     node = cfg[GROUP_PACKAGE.get(group, group)]
     assert node  # the option filled its node
     if "name" in node:

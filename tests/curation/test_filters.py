@@ -1,5 +1,5 @@
-"""Quality filters: table-driven cases per filter, the config builder, and the planted
-low-quality rows of data/chats (caught, with no good row lost)."""
+"""Quality filters: table-driven cases per filter, the config builder (``_target_`` entries),
+and the planted low-quality rows of data/chats (caught, with no good row lost)."""
 
 import importlib.util
 
@@ -13,13 +13,13 @@ from curation.filters import (
     DEFAULT_FILTERS,
     EchoResponseFilter,
     EmptyResponseFilter,
-    GarbageFilter,
     LengthBoundsFilter,
     RefusalFilter,
-    RepeatedNgramFilter,
     TrivialResponseFilter,
     build_filters,
 )
+from curation.statistical_filters import GarbageFilter, RepeatedNgramFilter
+from curation.steps import Filter, apply_step
 from tests import PROJECT_ROOT
 
 DATA = PROJECT_ROOT / "data"
@@ -139,25 +139,75 @@ def test_qa_rows_skip_the_length_and_trivial_checks():
 def test_filter_step_drops_rows_with_step_name_and_reason():
     rows = [{**chat("Explain TCP.", GOOD), "id": "a", "origin": "f:1"},
             {**chat("Explain TCP.", "ok"), "id": "b", "origin": "f:2"}]
-    result = TrivialResponseFilter()(Dataset.from_list(rows))
+    result = apply_step(TrivialResponseFilter(), Dataset.from_list(rows))
     assert result.dataset["id"] == ["a"]
     assert result.filtered == [{"id": "b", "origin": "f:2", "step": "trivial_response",
                                 "reason": "messages[1]: bare acknowledgement 'ok'"}]
 
 
+DEFAULT_CLASSES = [EmptyResponseFilter, LengthBoundsFilter, TrivialResponseFilter, RefusalFilter,
+                   EchoResponseFilter, RepeatedNgramFilter, GarbageFilter]
+
+
 def test_build_filters_from_plain_and_omegaconf_dicts():
-    assert [f.name for f in build_filters(None)] == [d["name"] for d in DEFAULT_FILTERS]
-    cfg = OmegaConf.create([{"name": "trivial_response", "min_words": 2},
-                            {"name": "repetition", "top_ngram_max": {2: 0.3}},
-                            {"name": "refusal", "patterns": ["foo"]}])
+    assert [type(f) for f in build_filters(None)] == DEFAULT_CLASSES
+    assert [f.name for f in build_filters(None)] == [
+        "empty_response", "length_bounds", "trivial_response", "refusal", "echo", "repetition",
+        "garbage"]
+    cfg = OmegaConf.create([
+        {"_target_": "curation.filters.TrivialResponseFilter", "min_words": 2},
+        {"_target_": "curation.statistical_filters.RepeatedNgramFilter",
+         "top_ngram_max": {2: 0.3}},
+        {"_target_": "curation.filters.RefusalFilter", "patterns": ["foo"]}])
     trivial, rep, refusal = build_filters(cfg)
     assert trivial.min_words == 2 and rep.top_ngram_max == {2: 0.3}
     assert refusal.decide(chat("Q?", "Foo!")) and not refusal.decide(chat("Q?", "As an AI"))
     assert repr(trivial) == "TrivialResponseFilter(min_words=2)"
-    with pytest.raises(UserError, match="unknown filter 'trivail'; known filters: empty_resp"):
+    with pytest.raises(UserError, match="filter 'trivail': filters are named by _target_"):
         build_filters([{"name": "trivail"}])
+    with pytest.raises(UserError, match=r"filter 'refusal': .*_target_: curation\.filters\."
+                                        r"RefusalFilter\}"):
+        build_filters([{"name": "refusal"}])
     with pytest.raises(UserError, match="filter 'garbage': .*min_alpha.*parameters: min_alpha"):
-        build_filters([{"name": "garbage", "min_alpha": 0.5}])
+        build_filters([{"_target_": "curation.statistical_filters.GarbageFilter",
+                        "min_alpha": 0.5}])
+    with pytest.raises(UserError, match="filter 'curation.filters.Trivail': module "
+                                        "'curation.filters' has no 'Trivail'$"):
+        build_filters([{"_target_": "curation.filters.Trivail"}])
+    with pytest.raises(UserError, match="filter 'no_such_package.Filter': cannot import "
+                                        "'no_such_package'"):
+        build_filters([{"_target_": "no_such_package.Filter"}])
+    with pytest.raises(UserError, match="filter 'curation.steps.Step': _target_ must name a "
+                                        "Filter class"):
+        build_filters([{"_target_": "curation.steps.Step"}])
+
+
+def test_the_default_config_names_the_default_filters():
+    from curation.core.config import CONF_DIR
+
+    steps = OmegaConf.load(CONF_DIR / "filters" / "default.yaml").steps
+    assert [type(f) for f in build_filters(steps)] == DEFAULT_CLASSES
+
+
+class ShortRowFilter(Filter):
+    """A filter of a user's own, named by ``_target_`` like the shipped ones."""
+
+    name = "short_row"
+
+    def __init__(self, max_turns: int = 1):
+        self.max_turns = max_turns
+
+    def decide(self, row):
+        return "too many turns" if len(row["messages"]) > 2 * self.max_turns else None
+
+
+def test_a_filter_class_of_ones_own_plugs_in_by_target():
+    (own,) = build_filters([{"_target_": f"{__name__}.ShortRowFilter", "max_turns": 1}])
+    rows = [{**chat("Hi", GOOD), "id": "a"}, {**chat("Hi", GOOD, "More?", GOOD), "id": "b"}]
+    kept, dropped = apply_step(own, Dataset.from_list(rows))
+    assert kept["id"] == ["a"] and dropped[0]["step"] == "short_row"
+    with pytest.raises(UserError, match=r"filter 'short_row': .*'limit'.*parameters: max_turns"):
+        build_filters([{"_target_": f"{__name__}.ShortRowFilter", "limit": 2}])
 
 
 def load_planted():

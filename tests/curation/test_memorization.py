@@ -22,6 +22,7 @@ from curation.memorization import (
     extract_subject,
     load_relation_query_templates,
 )
+from curation.steps import apply_step
 from tests import PROJECT_ROOT
 
 PROJECT = PROJECT_ROOT
@@ -168,7 +169,7 @@ def test_step_adds_rates_and_levels():
     # Ann: 1 hit in 16 samples (R = 1/16, level 1); Bob: 16/16 (level 4); Cy: Rome never said
     engine = CompletionEngine(lambda p: (4 if "Bob" in p else int(p == "Ann was born in")))
     step = MemorizationStep(engine, cfg, seed=0)
-    out = step(Dataset.from_list(rows)).dataset
+    out = apply_step(step, Dataset.from_list(rows)).dataset
     assert out["probe_mem_rate"] == [1 / 16, 1.0, 0.0, None, None, None]
     assert out["probe_mem_level"] == [1, 4, 0, None, None, None]
     assert dict(step.counts) == {"measured": 3, "no_subject": 1, "no_templates": 1, "not_qa": 1}
@@ -195,10 +196,10 @@ def test_step_on_the_tiny_model_is_deterministic_and_resumable(tiny_model_dir, t
     words = ["France", "Japan", "Italy", "Spain", "Germany"]
     ds = Dataset.from_list([{"id": w, "question": f"What is the capital of {w}?",
                              "answers": [w.lower()], "group": "capital"} for w in words])
-    first = MemorizationStep(engine, cfg, seed=0)(ds).dataset.to_list()
-    assert MemorizationStep(engine, cfg, seed=0)(ds).dataset.to_list() == first
+    first = apply_step(MemorizationStep(engine, cfg, seed=0), ds).dataset.to_list()
+    assert apply_step(MemorizationStep(engine, cfg, seed=0), ds).dataset.to_list() == first
     assert all(r["probe_mem_level"] in range(5) for r in first)
     with ResultCache(tmp_path / "c.sqlite", model="tiny") as cache:
-        assert MemorizationStep(engine, cfg, 0, cache)(ds).dataset.to_list() == first
-        assert MemorizationStep(engine, cfg, 0, cache)(ds).dataset.to_list() == first
+        assert apply_step(MemorizationStep(engine, cfg, 0, cache), ds).dataset.to_list() == first
+        assert apply_step(MemorizationStep(engine, cfg, 0, cache), ds).dataset.to_list() == first
         assert cache.stats["hits"] == 5 and cache.stats["misses"] == 5

@@ -16,6 +16,7 @@ from curation.probes import (
     build_probe_prompts,
     categorize,
 )
+from curation.steps import apply_step
 
 K = KnowledgeCategory
 
@@ -117,7 +118,7 @@ def test_shortcut_stores_only_what_it_measured():
     rows, cfg = make_rows(40), config()
     ds = Dataset.from_list(rows + [{"id": "chat", "question": None, "answers": None,
                                     "group": None}])
-    out = SlickProbe(scripted_engine(rows, cfg), cfg, seed=0)(ds).dataset
+    out = apply_step(SlickProbe(scripted_engine(rows, cfg), cfg, seed=0), ds).dataset
     assert set(PROBE_COLUMNS) <= set(out.column_names)
     # HighlyKnown / MaybeKnown: never sampled, so P_sample is unknown, not 0
     assert out["probe_p_sample"][:2] == [None, None] and out["probe_n_samples"][:2] == [0, 0]
@@ -132,8 +133,8 @@ def test_shortcut_stores_only_what_it_measured():
     chat = out[-1]
     assert all(chat[c] is None for c in PROBE_COLUMNS)
 
-    full = SlickProbe(scripted_engine(rows, config(shortcut=False)), config(shortcut=False),
-                      seed=0)(ds).dataset
+    full_cfg = config(shortcut=False)
+    full = apply_step(SlickProbe(scripted_engine(rows, full_cfg), full_cfg, seed=0), ds).dataset
     assert full["probe_p_sample"][:5] == [0.0, pytest.approx(1 / 6), pytest.approx(1 / 6), 0.0,
                                           pytest.approx(2 / 6)]
 
@@ -155,7 +156,7 @@ def test_shortcut_gives_the_full_protocols_categories_with_fewer_samples():
     for shortcut in (True, False):
         cfg = config(n_prompts=4, n_samples=3, shortcut=shortcut, chunk_size=50)
         engine = ScriptedEngine(answer)
-        ds = SlickProbe(engine, cfg, seed=3)(Dataset.from_list(rows)).dataset
+        ds = apply_step(SlickProbe(engine, cfg, seed=3), Dataset.from_list(rows)).dataset
         results[shortcut] = (ds["probe_category"], engine)
     assert results[True][0] == results[False][0]
     assert len(set(results[True][0])) == 4  # every category occurs

@@ -17,6 +17,7 @@ from curation.core.cache import ResultCache, compute_model_fingerprint
 from curation.core.engine import GenerationEngine
 from curation.core.models import ModelConfig, load_model
 from curation.probes import ProbeConfig, SlickProbe
+from curation.steps import apply_step
 from tests import PROJECT_ROOT
 
 PROJECT = PROJECT_ROOT
@@ -99,9 +100,9 @@ def test_killed_probe_resumes_to_identical_output(tmp_path, tiny_model_dir):
     engine = GenerationEngine(model, tokenizer, batch_size=8, show_progress=False)
     cfg, ds = ProbeConfig(**PROBE), Dataset.from_list(make_rows())
     with ResultCache(cache_path, model=fingerprint) as cache:
-        resumed = SlickProbe(engine, cfg, 0, cache)(ds).dataset
+        resumed = apply_step(SlickProbe(engine, cfg, 0, cache), ds).dataset
         assert (cache.hits, cache.misses, cache.corrupt) == (committed, N_ITEMS - committed, 0)
-    uninterrupted = SlickProbe(engine, cfg, 0)(ds).dataset
+    uninterrupted = apply_step(SlickProbe(engine, cfg, 0), ds).dataset
     assert resumed.to_list() == uninterrupted.to_list()
     assert count_rows(cache_path) == N_ITEMS
 
@@ -110,6 +111,6 @@ def test_killed_probe_resumes_to_identical_output(tmp_path, tiny_model_dir):
         db.execute("UPDATE results SET value = value || ' ' "
                    "WHERE item = (SELECT min(item) FROM results)")
     with ResultCache(cache_path, model=fingerprint) as cache:
-        again = SlickProbe(engine, cfg, 0, cache)(ds).dataset
+        again = apply_step(SlickProbe(engine, cfg, 0, cache), ds).dataset
         assert (cache.hits, cache.misses, cache.corrupt) == (N_ITEMS - 1, 1, 1)
     assert again.to_list() == uninterrupted.to_list()

@@ -17,6 +17,7 @@ from curation.scores import (
     build_turn_requests,
     truncate_left,
 )
+from curation.steps import apply_step
 
 MULTI = [{"role": "system", "content": "You answer briefly."},
          {"role": "user", "content": "What is the capital of france?"},
@@ -88,7 +89,7 @@ def test_ifd_spans_align_with_the_trained_tokens(lm):
 def test_scores_equal_direct_forward_passes_per_turn(lm):
     model, tok = lm
     step = ResponseScoreStep(engine(lm), "tiny")
-    out = step(rows(MULTI, SINGLE, qa=[QA])).dataset
+    out = apply_step(step, rows(MULTI, SINGLE, qa=[QA])).dataset
     assert not step.failures
     for row in out.select(range(2)):
         turns = build_turn_requests(tok, row["messages"])
@@ -110,8 +111,8 @@ def test_scores_equal_direct_forward_passes_per_turn(lm):
 
 def test_scores_do_not_depend_on_the_batch(lm):
     ds = rows(MULTI, SINGLE, SINGLE[:1] + [{"role": "assistant", "content": "one two"}])
-    a = ResponseScoreStep(engine(lm, 1), "tiny")(ds).dataset["score_ifd_turns"]
-    b = ResponseScoreStep(engine(lm, 16), "tiny")(ds).dataset["score_ifd_turns"]
+    a = apply_step(ResponseScoreStep(engine(lm, 1), "tiny"), ds).dataset["score_ifd_turns"]
+    b = apply_step(ResponseScoreStep(engine(lm, 16), "tiny"), ds).dataset["score_ifd_turns"]
     assert sum(a, []) == pytest.approx(sum(b, []), abs=1e-5)
 
 
@@ -119,7 +120,7 @@ def test_long_rows_are_scored_on_a_left_truncated_context(lm):
     model, tok = lm
     long = [{"role": "user", "content": "the river of the city " * 30}, *MULTI[2:]]
     step = ResponseScoreStep(engine(lm), "tiny", max_length=40)
-    out = step(rows(long)).dataset[0]
+    out = apply_step(step, rows(long)).dataset[0]
     assert step.truncated == 2 and not step.failures  # both turns follow the long user turn
     turn = build_turn_requests(tok, long)[1]
     cont = encode(tok, turn.continuation)
@@ -133,7 +134,7 @@ def test_a_failing_turn_is_nan_and_counted(lm):
     _, tok = lm
     too_long = [*MULTI[:4], {"role": "assistant", "content": "one two three four " * 20}]
     step = ResponseScoreStep(engine(lm), "tiny", max_length=48)
-    out = step(rows(too_long, SINGLE)).dataset
+    out = apply_step(step, rows(too_long, SINGLE)).dataset
     assert step.failures == {"response does not fit max_length 48": 1}
     bad, good = out[0], out[1]
     assert math.isfinite(bad["score_nll_turns"][0]) and math.isnan(bad["score_nll_turns"][1])
@@ -149,7 +150,7 @@ def test_non_finite_log_probs_are_nan_and_counted(lm):
             return [(-math.inf, False)] * len(requests)
 
     step = ResponseScoreStep(InfiniteEngine(), "stub")
-    out = step(rows(SINGLE)).dataset[0]
+    out = apply_step(step, rows(SINGLE)).dataset[0]
     assert step.failures == {"non-finite log-likelihood": 1}
     assert math.isnan(out["score_ifd"]) and math.isnan(out["score_ifd_turns"][0])
 
@@ -163,23 +164,23 @@ def scored(*ifds):
 def test_ifd_filter_drops_rows_at_or_above_max_ifd_with_reason():
     ds = scored((1.07, [1.07]), (0.5, [0.5]), (None, None), (math.nan, [math.nan]),
                 (1.2, [0.4, 1.2]), (1.0, [1.0]))
-    result = IFDFilter()(ds)
+    result = apply_step(IFDFilter(), ds)
     assert result.dataset["id"] == ["r1", "r2", "r3"]
     reason = "the instruction does not help predict the response"
     assert [f["reason"] for f in result.filtered] == [
         f"IFD 1.07 ≥ 1: {reason}", f"IFD 1.20 ≥ 1: {reason} (assistant turn 2 of 2)",
         f"IFD 1.00 ≥ 1: {reason}"]
     assert {f["step"] for f in result.filtered} == {"ifd"}
-    strict = IFDFilter(max_ifd=0.4, drop_unscored=True)(ds)
+    strict = apply_step(IFDFilter(max_ifd=0.4, drop_unscored=True), ds)
     assert strict.dataset["id"] == ["r2"]
     assert "IFD could not be computed" in [f["reason"] for f in strict.filtered]
     with pytest.raises(UserError, match="run the score step first"):
-        IFDFilter()(Dataset.from_list([{"id": "x"}]))
+        apply_step(IFDFilter(), Dataset.from_list([{"id": "x"}]))
 
 
 def test_score_then_filter_on_the_tiny_model(lm):
-    ds = ResponseScoreStep(engine(lm), "tiny")(rows(MULTI, SINGLE, qa=[QA])).dataset
-    result = IFDFilter(max_ifd=0.0)(ds)  # every scored row is "at or above" 0
+    ds = apply_step(ResponseScoreStep(engine(lm), "tiny"), rows(MULTI, SINGLE, qa=[QA])).dataset
+    result = apply_step(IFDFilter(max_ifd=0.0), ds)  # every scored row is "at or above" 0
     assert result.dataset["id"] == ["q0"]
     assert all(f["reason"].startswith("IFD ") for f in result.filtered)
 
@@ -189,7 +190,7 @@ def test_scores_are_cached_per_row_and_resume_without_rescoring(lm, tmp_path):
 
     ds = rows(MULTI, SINGLE)
     with ResultCache(tmp_path / "c.sqlite", model="tiny") as cache:
-        first = ResponseScoreStep(engine(lm), "tiny", cache=cache)(ds).dataset
+        first = apply_step(ResponseScoreStep(engine(lm), "tiny", cache=cache), ds).dataset
 
     class NoModel:  # a resumed run must not score a cached row again
         tokenizer, max_length = lm[1], lm[0].config.max_position_embeddings
@@ -198,7 +199,7 @@ def test_scores_are_cached_per_row_and_resume_without_rescoring(lm, tmp_path):
             raise AssertionError("a cached row was scored again")
 
     with ResultCache(tmp_path / "c.sqlite", model="tiny") as cache:
-        again = ResponseScoreStep(NoModel(), "tiny", cache=cache)(ds).dataset
+        again = apply_step(ResponseScoreStep(NoModel(), "tiny", cache=cache), ds).dataset
         assert cache.stats["hits"] == 2 and cache.stats["misses"] == 0
     assert again["score_ifd_turns"] == first["score_ifd_turns"]
     assert again["score_nll"] == first["score_nll"]

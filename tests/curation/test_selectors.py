@@ -7,6 +7,7 @@ from datasets import Dataset
 from curation import config as _schema  # noqa: F401  (registers the schema)
 from curation.core.config import UserError, compose_config
 from curation.selectors import BudgetSelector, KnowledgePolicyStep, SelectConfig
+from curation.steps import apply_step
 
 CATS = ["HighlyKnown", "MaybeKnown", "WeaklyKnown", "Unknown"]
 
@@ -26,7 +27,8 @@ def unit_rows(n, d=8, seed=0):
 
 
 def run_select(ds, budget=10, seed=0, embeddings=None, **cfg):
-    result = BudgetSelector(budget, seed, SelectConfig(**cfg), embeddings=embeddings)(ds)
+    selector = BudgetSelector(budget, seed, SelectConfig(**cfg), embeddings=embeddings)
+    result = apply_step(selector, ds)
     assert len(result.dataset) + len(result.filtered) == len(ds)
     return result
 
@@ -96,10 +98,10 @@ def test_bad_select_config_is_a_user_error(bad, match):
 
 def test_knowledge_policies():
     ds = make_ds(8)
-    assert len(KnowledgePolicyStep("keep")(ds).dataset) == 8
-    dropped = KnowledgePolicyStep("drop")(ds)
+    assert len(apply_step(KnowledgePolicyStep("keep"), ds).dataset) == 8
+    dropped = apply_step(KnowledgePolicyStep("drop"), ds)
     assert len(dropped.dataset) == 6 and all("Unknown" in f["reason"] for f in dropped.filtered)
-    relabeled = KnowledgePolicyStep("relabel_idk", "I don't know.")(ds).dataset
+    relabeled = apply_step(KnowledgePolicyStep("relabel_idk", "I don't know."), ds).dataset
     for row in relabeled:
         last = row["messages"][-1]["content"]
         assert (last == "I don't know.") == (row["probe_category"] == "Unknown")
@@ -109,10 +111,22 @@ def test_knowledge_policies():
 
 
 @pytest.mark.parametrize("preset, budget, strategy", [
-    ("lima", 1000, "score_first"), ("qa_activation", 60, "kcenter"),
-    ("deita", 100, "score_first"), ("maybeknown_heavy", 100, "random")])
+    ("experiment=lima", 1000, "score_first"), ("experiment=qa_activation", 60, "kcenter"),
+    ("select=deita", 100, "score_first"), ("select=maybeknown_heavy", 100, "random")])
 def test_presets_compose(preset, budget, strategy):
-    cfg = compose_config("curate", ["input=x", "out=o", f"select={preset}"])
+    cfg = compose_config("curate", ["input=x", "out=o", preset])
     assert cfg.budget == budget and cfg.select.strategy == strategy
-    assert compose_config("curate", ["input=x", "out=o", f"select={preset}",
-                                     "budget=7"]).budget == 7
+    assert compose_config("curate", ["input=x", "out=o", preset, "budget=7"]).budget == 7
+
+
+def test_experiments_set_several_groups_at_once():
+    lima = compose_config("curate", ["input=x", "out=o", "experiment=lima"])
+    assert lima.score.enabled and lima.select.name == "lima"
+    assert (lima.select.score_column, lima.select.tau, lima.select.unknown) == ("score_ifd", 0.9,
+                                                                                "keep")
+    qa = compose_config("curate", ["input=x", "out=o", "experiment=qa_activation"])
+    assert (qa.select.name, qa.select.unknown, qa.score.enabled) == ("qa_activation", "drop",
+                                                                     False)
+    # a group given beside the experiment still wins over the experiment's choice
+    mixed = compose_config("curate", ["input=x", "out=o", "experiment=lima", "select=kcenter"])
+    assert mixed.select.strategy == "kcenter" and mixed.budget == 1000

@@ -9,6 +9,7 @@ from datasets import Dataset
 from curation.core.cache import ResultCache, compute_key, compute_model_fingerprint, map_cached
 from curation.memorization import MemorizationConfig, MemorizationStep
 from curation.probes import ProbeConfig, SlickProbe
+from curation.steps import apply_step
 
 
 def test_round_trip_and_what_separates_entries(tmp_path):
@@ -117,18 +118,18 @@ def test_probe_and_memorization_reuse_the_cache(tmp_path):
     cfg = ProbeConfig(n_prompts=2, k_shots=2, n_samples=2, chunk_size=5)
     with ResultCache(tmp_path / "c.sqlite", model="m") as cache:
         first_engine = EchoEngine()
-        probed = SlickProbe(first_engine, cfg, 0, cache)(ds).dataset.to_list()
+        probed = apply_step(SlickProbe(first_engine, cfg, 0, cache), ds).dataset.to_list()
         again_engine = EchoEngine()
-        again = SlickProbe(again_engine, cfg, 0, cache)(ds).dataset.to_list()
+        again = apply_step(SlickProbe(again_engine, cfg, 0, cache), ds).dataset.to_list()
         assert again == probed and again_engine.prompts == 0 < first_engine.prompts
         assert cache.hits == 12 and cache.misses == 12
-        SlickProbe(EchoEngine(), cfg, 1, cache)(ds)  # another seed: other prompts and samples
+        apply_step(SlickProbe(EchoEngine(), cfg, 1, cache), ds)  # another seed: other prompts and samples
         assert cache.misses == 24
 
         mem = MemorizationConfig(n_samples=2, questions={"g": ["What is [X]?"]})
-        first = MemorizationStep(EchoEngine(), mem, 0, cache)(ds).dataset.to_list()
+        first = apply_step(MemorizationStep(EchoEngine(), mem, 0, cache), ds).dataset.to_list()
         engine = EchoEngine()
-        assert MemorizationStep(engine, mem, 0, cache)(ds).dataset.to_list() == first
+        assert apply_step(MemorizationStep(engine, mem, 0, cache), ds).dataset.to_list() == first
         assert engine.prompts == 0
     assert [r["probe_category"] for r in probed][:2] == ["HighlyKnown", "Unknown"]
     assert [r["probe_mem_level"] for r in first] == [0] * 12
@@ -140,10 +141,10 @@ def test_probe_ignores_a_cached_record_of_the_wrong_shape(tmp_path, shortcut):
     cfg = ProbeConfig(n_prompts=2, k_shots=2, n_samples=2, shortcut=shortcut)
     with ResultCache(tmp_path / "c.sqlite", model="m") as cache:
         probe = SlickProbe(EchoEngine(), cfg, 0, cache)
-        first = probe(ds).dataset.to_list()
+        first = apply_step(probe, ds).dataset.to_list()
         (key,) = [k for (k,) in cache.conn.execute("SELECT item FROM results LIMIT 1")]
         bad = {"greedy": ["x"], "greedy_hits": 5, "sample_hits": 0, "n_samples": 0,
                "complete": False}
         cache.put_many("slick", probe.config_key(), {key: bad})
-        assert probe(ds).dataset.to_list() == first
+        assert apply_step(probe, ds).dataset.to_list() == first
         assert cache.corrupt == 1
