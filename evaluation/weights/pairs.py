@@ -46,6 +46,7 @@ class WeightPairs:
     delta_factors: list[tuple[torch.Tensor, torch.Tensor] | None] = field(default_factory=list)
     model: Any = None
     tokenizer: Any = None
+    left_out: list[str] = field(default_factory=list)  # changed, but outside the compared set
 
     def add(self, name: str, base: torch.Tensor, tuned: torch.Tensor,
             factors: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
@@ -60,9 +61,11 @@ class WeightPairs:
                                                factors[1].detach().float()))
 
 
-def load_weight_pairs(path: str, base: str | None = None) -> WeightPairs:
+def load_weight_pairs(path: str, base: str | None = None,
+                      only: frozenset[str] | None = None) -> WeightPairs:
     """The pairs of ``path`` (adapter folder, training run, or model folder) against ``base``
-    (default: the adapter's base, else the training manifest's)."""
+    (default: the adapter's base, else the training manifest's); ``only``: a full fine-tune's
+    linear layers restricted to these names (a control compared on the run's own matrices)."""
     local = resolve_model_path(path)
     if is_adapter_dir(local):
         adapter_base = read_adapter_base(local)
@@ -73,7 +76,7 @@ def load_weight_pairs(path: str, base: str | None = None) -> WeightPairs:
     if base is None:
         raise UserError(f"{path} is neither a LoRA adapter nor a training run: name its base "
                         "model with base=...")
-    return load_full_pairs(path, base)
+    return load_full_pairs(path, base, only)
 
 
 def _cpu_float32(path: str) -> ModelConfig:
@@ -106,8 +109,10 @@ def load_lora_pairs(path: str, base: str) -> WeightPairs:
 
 
 @torch.inference_mode()
-def load_full_pairs(path: str, base: str) -> WeightPairs:
-    """Every linear layer of the tuned model that differs from the base's layer of that name."""
+def load_full_pairs(path: str, base: str, only: frozenset[str] | None = None) -> WeightPairs:
+    """Every linear layer of the tuned model that differs from the base's layer of that name
+    (and, with ``only``, is one of those names; the changed layers left out are recorded in
+    ``left_out``)."""
     tuned, _ = load_model(_cpu_float32(path))
     base_model, _ = load_model(_cpu_float32(base))
     base_linears = {n: m for n, m in base_model.named_modules() if isinstance(m, torch.nn.Linear)}
@@ -120,5 +125,8 @@ def load_full_pairs(path: str, base: str) -> WeightPairs:
             log.warning("%s: shape %s vs base %s (resized?), left out", name,
                         tuple(w.shape), tuple(w0.shape))
         elif not torch.equal(w, w0):
-            pairs.add(name, w0, w)
+            if only is None or name in only:
+                pairs.add(name, w0, w)
+            else:
+                pairs.left_out.append(name)
     return pairs

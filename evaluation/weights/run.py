@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,10 @@ DEFINITIONS = {
     "effective_rank": "Roy & Vetterli (2007): exp(H(p)), p_i = s_i / sum_j s_j over the singular "
                       "values of dW = W - W0, H in nats",
     "matrices": "LoRA: every targeted module, W = W0 + dW merged in float32; full fine-tune: every "
-                "linear layer whose weights changed",
+                "linear layer whose weights changed; a control: only the matrices the run "
+                "adapted (so a LoRA all-linear run and its full-FT control compare the same "
+                "set: lm_head and tied embeddings, which LoRA never touches, are left out and "
+                "listed in left_out)",
 }
 
 
@@ -75,13 +78,21 @@ class RunReport:
     effective_rank_by_module: dict[str, float]  # mean over layers
     matrices: list[MatrixReport]
     peft: dict[str, Any] | None = None  # peft's counts against ours (peft_check=true)
+    left_out: list[str] = field(default_factory=list)  # changed, outside the compared set
 
 
 def run(cfg: WeightsConfig) -> dict[str, Any]:
     """Analyse ``cfg.run`` (and ``cfg.control``); write weights.json and plots; return the doc."""
     out = Path(cfg.out)
-    targets = {"run": cfg.run, **({"control": cfg.control} if cfg.control else {})}
-    runs = {role: analyse_run(path, cfg, out) for role, path in targets.items()}
+    runs = {"run": analyse_run(cfg.run, cfg, out)}
+    if cfg.control:  # compared on the run's own matrices, not on every layer it changed
+        runs["control"] = analyse_run(cfg.control, cfg, out,
+                                      only=frozenset(m.name for m in runs["run"].matrices))
+        missing = {m.name for m in runs["run"].matrices} - {
+            m.name for m in runs["control"].matrices}
+        if missing:
+            log.warning("control %s left %d of the run's matrices unchanged (e.g. %s): they "
+                        "are not compared", cfg.control, len(missing), min(missing))
     if "control" in runs and runs["control"].method != "full":
         log.warning("control %s is a %s run; the control is meant to be a full fine-tune",
                     cfg.control, runs["control"].method)
@@ -99,11 +110,17 @@ def run(cfg: WeightsConfig) -> dict[str, Any]:
     return doc
 
 
-def analyse_run(path: str, cfg: WeightsConfig, out: Path) -> RunReport:
-    """Load a run's matrix pairs, compare their spectra, and (LoRA) cross-check with peft."""
-    pairs = load_weight_pairs(path, cfg.base)
+def analyse_run(path: str, cfg: WeightsConfig, out: Path,
+                only: frozenset[str] | None = None) -> RunReport:
+    """Load a run's matrix pairs (a full fine-tune's restricted to ``only``), compare their
+    spectra, and (LoRA) cross-check with peft."""
+    pairs = load_weight_pairs(path, cfg.base, only)
+    if pairs.left_out:
+        log.info("%s: %d changed matrices outside the compared set left out (%s)", path,
+                 len(pairs.left_out), ", ".join(pairs.left_out[:3]))
     matrices = analyse_pairs(pairs, cfg.top_k, cfg.epsilon, cfg.threads)
     report = summarise(pairs, matrices, cfg.sweep)
+    report.left_out = list(pairs.left_out)
     if pairs.method == "lora" and (cfg.peft_check or cfg.mitigate):
         with limit_threads(cfg.threads):  # peft's SVDs run in torch (MKL)
             report.peft = check_against_peft(pairs.model, matrices, cfg.top_k, cfg.epsilon,

@@ -101,15 +101,17 @@ def make_lora(tiny_model_dir, out, b_std=0.5, seed=0):
     return out
 
 
-def make_full(tiny_model_dir, out, rel=0.01, skip="model.layers.1.mlp.down_proj"):
-    """The tiny model with every decoder linear layer but ``skip`` moved by rel x its RMS."""
+def make_full(tiny_model_dir, out, rel=0.01, skip="model.layers.1.mlp.down_proj", head=False):
+    """The tiny model with every decoder linear layer but ``skip`` moved by rel x its RMS (and,
+    with ``head``, the output layer too, as a real full fine-tune moves it)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.manual_seed(1)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     with torch.no_grad():
         for name, module in model.named_modules():
-            if isinstance(module, torch.nn.Linear) and ".layers." in name and name != skip:
+            moved = ".layers." in name or (head and name == "lm_head")
+            if isinstance(module, torch.nn.Linear) and moved and name != skip:
                 module.weight.add_(torch.randn_like(module.weight) * rel
                                    * module.weight.pow(2).mean().sqrt())
     model.save_pretrained(out)
@@ -157,6 +159,24 @@ def test_lora_run_with_full_control_writes_typed_deterministic_outputs(tmp_path,
     first = {f: (tmp_path / f).read_bytes() for f in files}
     run(cfg)
     assert {f: (tmp_path / f).read_bytes() for f in files} == first
+
+
+def test_the_control_is_compared_on_the_runs_own_matrices(tmp_path, tiny_model_dir):
+    """A full fine-tune also moves lm_head (tied to the embeddings), which LoRA all-linear never
+    touches: the control counts only the matrices the run adapted and lists the rest."""
+    lora = make_lora(tiny_model_dir, tmp_path / "lora")
+    full = make_full(tiny_model_dir, tmp_path / "full", head=True)
+    doc = run(compose_config("weights", [f"run={lora}", f"control={full}",
+                                         f"base={tiny_model_dir}", f"out={tmp_path / 'out'}"]))
+    run_names = {m["name"] for m in doc["runs"]["run"]["matrices"]}
+    control = doc["runs"]["control"]
+    assert "lm_head" not in run_names and control["left_out"] == ["lm_head"]
+    assert {m["name"] for m in control["matrices"]} == run_names - {"model.layers.1.mlp.down_proj"}
+    assert "control" in doc["definitions"]["matrices"]
+    # analysed on its own, the same full fine-tune counts every layer it changed
+    alone = run(compose_config("weights", [f"run={full}", f"base={tiny_model_dir}",
+                                           f"out={tmp_path / 'alone'}"]))["runs"]["run"]
+    assert "lm_head" in {m["name"] for m in alone["matrices"]} and alone["left_out"] == []
 
 
 def test_mitigated_adapter_is_written_and_loads(tmp_path, tiny_lora):
