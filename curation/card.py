@@ -4,7 +4,10 @@ dataset card) and manifest helpers."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+
+from .probes import approximate_protocol, describe_protocol
 
 
 def _size_category(n: int) -> str:
@@ -59,15 +62,21 @@ def build_card(manifest: dict[str, Any]) -> str:
         "",
     ]
     if probe["enabled"]:
+        protocol = SimpleNamespace(**probe)
+        tag = f"{probe['name']}, approximate" if approximate_protocol(protocol) else probe["name"]
         lines += [
-            f"QA rows were probed with **{manifest['model']['path']}** "
-            f"({probe['n_prompts']} few-shot prompts x {probe['k_shots']} exemplars, greedy + "
+            f"QA rows were probed with **{manifest['model']['path']}**, protocol "
+            f"`{describe_protocol(protocol)}` ({probe['k_shots']} exemplars per prompt, greedy + "
             f"{probe['n_samples']} samples per prompt at T={probe['temperature']}, "
-            f"{'shortcut' if probe['shortcut'] else 'full'} protocol).",
+            f"{'shortcut' if probe['shortcut'] else 'full'} protocol)."
+            + (" Categories from fewer prompts or samples than SliCK's 10 x 16 are approximate: "
+               "HighlyKnown is easier to reach and WeaklyKnown rarer."
+               if approximate_protocol(protocol) else ""),
             "",
-            "| category | probed | kept |",
+            *_probe_kinds(manifest, probe),
+            "| category (protocol) | probed | kept |",
             "|---|---:|---:|",
-            *[f"| {cat} | {n} | {manifest['categories_kept'].get(cat, 0)} |"
+            *[f"| {cat} ({tag}) | {n} | {manifest['categories_kept'].get(cat, 0)} |"
               for cat, n in manifest["categories_probed"].items()],
         ]
     else:
@@ -93,3 +102,17 @@ def build_card(manifest: dict[str, Any]) -> str:
               f"{manifest['tokens']['total']} tokens in kept rows, "
               f"{manifest['tokens']['assistant']} of them in assistant turns (trained).", ""]
     return "\n".join(lines)
+
+
+def _probe_kinds(manifest: dict[str, Any], probe: dict[str, Any]) -> list[str]:
+    """Which probe each row got (the probe step's ``rows_by_kind``), as card lines."""
+    step = next((s for s in manifest["steps"] if s["name"] == "probe"), None)
+    if not step or "rows_by_kind" not in step:
+        return []
+    kinds = step["rows_by_kind"]
+    final = (f"final answer by `{probe['final_answer']}` extraction (does the model already "
+             "solve it?)" if probe.get("final_answer") else "final answer (off)")
+    return [f"Rows by probe: short-answer exact match {kinds.get('short_answer', 0)}, "
+            f"{final} {kinds.get('final_answer', 0)}, not probed "
+            f"{kinds.get('not_probed', 0)} (chats and long-form answers: scored by likelihood, "
+            "NLL / IFD, when scoring is on).", ""]

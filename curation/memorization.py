@@ -31,6 +31,7 @@ from .core.cache import ResultCache, compute_key, map_cached
 from .core.chat import build_qa_prompt
 from .core.config import UserError
 from .core.engine import DecodeSettings, GenerationEngine
+from .core.records import is_short_answer
 from .steps import Annotator, has_qa_rows
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,8 @@ class MemorizationStep(Annotator):
                  ) -> tuple[str, list[str]]:
         if not row["answers"] or not row["question"]:
             return "not_qa", []
+        if not is_short_answer(row["answers"]):  # a worked solution is no fact's object
+            return "long_answer", []
         rel = relations.get(row["group"])
         if rel is None:
             return "no_templates", []

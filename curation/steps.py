@@ -23,7 +23,7 @@ from datasets import Dataset
 from .core.chat import compute_token_lengths
 from .core.config import UserError
 from .core.models import load_tokenizer
-from .core.records import compute_content_key
+from .core.records import compute_content_key, is_open_ended, is_short_answer
 
 log = logging.getLogger(__name__)
 
@@ -149,13 +149,18 @@ def _drop_records(ds: Dataset, drops: dict[int, str], step: str) -> list[dict[st
 
 
 def has_qa_rows(ds: Dataset) -> bool:
-    """Whether any row is short-answer QA (has ``answers``)."""
-    return any(ds["answers"])
+    """Whether any row is short-answer QA (short gold ``answers``: see ``is_short_answer``)."""
+    return any(map(is_short_answer, ds["answers"]))
+
+
+def has_long_answer_rows(ds: Dataset) -> bool:
+    """Whether any row has gold answers that are long-form (a worked solution, a paragraph)."""
+    return any(a and not is_short_answer(a) for a in ds["answers"])
 
 
 def has_open_ended_rows(ds: Dataset) -> bool:
-    """Whether any row is open-ended (no ``answers``)."""
-    return not all(ds["answers"])
+    """Whether any row is open-ended (no answers, or long-form ones: see ``is_open_ended``)."""
+    return any(is_open_ended({"answers": a}) for a in ds["answers"])
 
 
 class SplitFilter(Filter):

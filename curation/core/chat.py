@@ -42,6 +42,17 @@ def build_qa_prompt(question: str, exemplars: Sequence[tuple[str, str]]) -> str:
     return QA_PROMPT_PREFIX + shots + format_qa_shot(question)
 
 
+def build_solution_prompt(question: str, exemplars: Sequence[tuple[str, str]]) -> str:
+    """A plain few-shot prompt with worked solutions, in lm-eval's ``gsm8k`` format
+    (``Question: …\nAnswer: …`` shots joined by a blank line); generation stops at
+    ``Question:``."""
+    shots = "".join(f"Question: {q}\nAnswer: {a}\n\n" for q, a in exemplars)
+    return shots + f"Question: {question}\nAnswer:"
+
+
+SOLUTION_STOP = ("Question:", "</s>", "<|im_end|>")  # lm-eval gsm8k's ``until``
+
+
 def build_chat_qa_messages(question: str, exemplars: Sequence[tuple[str, str]]
                            ) -> list[dict[str, str]]:
     """The same few-shot QA prompt as a multi-turn chat (exemplars as earlier turns)."""

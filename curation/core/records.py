@@ -125,6 +125,23 @@ def _check_role_order(messages: list[dict[str, str]]) -> None:
         raise RecordError("messages", "conversation must end with an assistant turn")
 
 
+# A gold answer SliCK's exact match can probe: one line of at most this many words. NQ-open keeps
+# answers of at most 5 tokens and EntityQuestions' are entity names; a worked solution (GSM8K:
+# several lines ending ``#### 72``) or a paragraph is long-form, and exact match against it would
+# call every such row Unknown.
+SHORT_ANSWER_MAX_WORDS = 10
+
+
+def is_short_answer(answers: Any) -> bool:
+    """Whether ``answers`` are short gold answers (every alias one line, at most
+    ``SHORT_ANSWER_MAX_WORDS`` words)."""
+    return bool(answers) and all(
+        isinstance(a, str) and "\n" not in a.strip() and len(a.split()) <= SHORT_ANSWER_MAX_WORDS
+        for a in answers)
+
+
 def is_open_ended(row: Mapping[str, Any]) -> bool:
-    """A row without gold ``answers`` (a long-form instruction, not short-answer QA)."""
-    return not row.get("answers")
+    """A row whose answer is long-form: no gold ``answers`` (an instruction), or answers that are
+    not short (a worked solution, a paragraph). Such rows are scored by likelihood (NLL, IFD),
+    not probed by exact match."""
+    return not is_short_answer(row.get("answers"))

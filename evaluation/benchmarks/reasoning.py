@@ -6,69 +6,21 @@ extraction, commas, ``$``, the worked solution and a final period ignored), and 
 
 from __future__ import annotations
 
-import re
-import string
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from curation.core.answers import (  # shared with probing (final-answer rows)
+    GSM8K_IGNORE,
+    Extraction,
+    compute_lmeval_exact_match,
+    extract_answer,
+    gsm8k_filters,
+)
 from curation.core.config import UserError
 
 from ..results import BenchmarkResult, build_metric
 from .fewshot import FewShotBenchmark, compute_rows_fingerprint, render_list
 from .panels import CAPABILITY, MetricSpec
-
-
-@dataclass
-class Extraction:
-    """One lm-eval filter chain ending in ``take_first``: with a ``regex``, its ``findall``
-    match number ``group_select`` (a tuple gives its first non-empty group), stripped, or
-    ``fallback`` when nothing matches; without one, the whole response stripped."""
-
-    name: str
-    regex: str | None = None
-    group_select: int = 0
-    fallback: str = "[invalid]"
-
-
-def _gsm8k_filters() -> list[Extraction]:
-    return [Extraction("strict", r"#### (\-?[0-9\.\,]+)"),
-            Extraction("flexible", r"(-?[$0-9.,]{2,})|(-?[0-9]+)", group_select=-1)]
-
-
-GSM8K_IGNORE = [",", "\\$", "(?s).*#### ", "\\.$"]
-_PUNCTUATION = str.maketrans("", "", string.punctuation)
-
-
-def extract_answer(response: str, extraction: Extraction) -> str:
-    """The answer one filter takes from a response (lm-eval's ``regex`` / ``remove_whitespace``)."""
-    if extraction.regex is None:
-        return response.strip()
-    matches = re.findall(extraction.regex, response)
-    if not matches:
-        return extraction.fallback
-    match = matches[extraction.group_select]
-    if isinstance(match, tuple):
-        match = next((m for m in match if m), extraction.fallback)
-    return match.strip()
-
-
-def normalize_for_match(text: str, regexes_to_ignore: Iterable[str] = (), *,
-                        ignore_case: bool = False, ignore_punctuation: bool = False) -> str:
-    """lm-eval's ``exact_match`` normalisation: each regex removed in order, then lower-case,
-    then ASCII punctuation dropped."""
-    for pattern in regexes_to_ignore:
-        text = re.sub(pattern, "", text)
-    if ignore_case:
-        text = text.lower()
-    return text.translate(_PUNCTUATION) if ignore_punctuation else text
-
-
-def compute_lmeval_exact_match(prediction: str, references: Iterable[str], **normalisation: Any
-                               ) -> float:
-    """1.0 if the normalised prediction equals any normalised reference."""
-    pred = normalize_for_match(prediction, **normalisation)
-    return float(any(pred == normalize_for_match(ref, **normalisation) for ref in references))
 
 
 @dataclass
@@ -84,7 +36,7 @@ class FewShotGeneration(FewShotBenchmark):
     doc_to_target: str = "{{answer}}"  # a list (``{{answers}}``) means any alias counts
     stop: list[str] = field(default_factory=lambda: ["Question:", "</s>", "<|im_end|>"])
     max_new_tokens: int = 256  # lm-eval's default max_gen_toks
-    filters: list[Extraction] = field(default_factory=_gsm8k_filters)
+    filters: list[Extraction] = field(default_factory=gsm8k_filters)
     regexes_to_ignore: list[str] = field(default_factory=lambda: list(GSM8K_IGNORE))
     ignore_case: bool = True
     ignore_punctuation: bool = False

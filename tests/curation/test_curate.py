@@ -79,6 +79,11 @@ def test_outputs_and_probe_columns(curated):
     assert all(r["split"] != "heldout" for r in ds)
     card = (out / "README.md").read_text()
     assert card.startswith("---\n") and "| 25 | 8 |" in card and "tiny" in card
+    # the protocol beside every category, marked approximate (quick: 3 x 2, not SliCK's 10 x 16)
+    assert "approximate: SliCK uses 10 x 16" in card
+    assert all(f"| {cat} (quick, approximate) |" in card for cat in manifest["categories_probed"])
+    probe_step = next(s for s in manifest["steps"] if s["name"] == "probe")
+    assert probe_step["rows_by_kind"]["short_answer"] == 16 and "Rows by probe:" in card
     assert (out / "config.yaml").read_text().count("budget: 8") == 1
     assert sum(manifest["categories_probed"].values()) == 16  # 20 QA rows, 4 held out
     assert manifest["tokens"]["assistant"] > 0

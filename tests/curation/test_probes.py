@@ -192,3 +192,78 @@ def test_probe_rejects_a_config_without_prompts():
 
     with pytest.raises(UserError, match="n_prompts"):
         SlickProbe(SimpleNamespace(), config(n_prompts=0), seed=0).probe(make_rows(2))
+
+
+# --- the answer's shape decides the probe (GSM8K-style worked solutions) -------------------------
+
+def solution_rows(n):
+    """GSM8K-shaped rows: the gold answer is a worked solution ending ``#### n``."""
+    return [{"id": f"m{i:03d}", "question": f"What is {i} plus {i}?",
+             "answers": [f"We add {i} and {i}.\n{i} + {i} = {2 * i}\n#### {2 * i}"],
+             "group": "math"} for i in range(n)]
+
+
+def solving_engine(solved):
+    """Solves question i (greedy, every prompt) when i is in ``solved``; else a wrong sum."""
+    def answer(prompt, copy, sampled):
+        q = prompt.rsplit("Question: ", 1)[1]
+        if "\nAnswer:" not in q:  # a short-answer prompt
+            return " Nowhere"
+        i = int(q.split()[2])
+        right = i in solved and not sampled
+        return f" {i} + {i} = {2 * i if right else 2 * i + 1}\n#### {2 * i if right else 2 * i + 1}"
+    return ScriptedEngine(answer)
+
+
+def test_worked_solutions_are_not_probed_by_exact_match_against_the_solution():
+    """Today's bug: the whole solution was the gold alias, so every such row was Unknown. Without
+    an extractor such rows are open-ended (left to NLL / IFD), with one they are probed by their
+    final answer; a short-answer row beside them is probed as SliCK does."""
+    short, long = make_rows(40), solution_rows(8)
+    ds = Dataset.from_list(short + long)
+    cfg = config()
+    engine = scripted_engine(short, cfg)
+    out = apply_step(SlickProbe(engine, cfg, seed=0), ds).dataset
+    assert out["probe_kind"] == ["short_answer"] * 40 + [None] * 8
+    assert out["probe_category"][40:] == [None] * 8  # not "Unknown"
+    assert out["probe_category"][:5] == ["HighlyKnown", "MaybeKnown", "WeaklyKnown", "Unknown",
+                                         "WeaklyKnown"]
+
+    cfg = config(final_answer="gsm8k", shortcut=False)
+    step = SlickProbe(solving_engine(solved={0, 1, 2}), cfg, seed=0)
+    out = apply_step(step, Dataset.from_list(long)).dataset
+    assert out["probe_kind"] == ["final_answer"] * 8
+    assert out["probe_category"] == ["HighlyKnown"] * 3 + ["Unknown"] * 5
+    assert step.stats()["rows_by_kind"] == {"short_answer": 0, "final_answer": 8,
+                                            "not_probed": 0}
+
+
+def test_final_answer_prompts_carry_worked_solutions_and_stop_at_the_next_question():
+    rows, cfg = solution_rows(6), config(final_answer="gsm8k")
+    seen = []
+
+    class Recording(ScriptedEngine):
+        def generate(self, prompts, settings, desc="generating"):
+            seen.append((prompts, settings))
+            return super().generate(prompts, settings, desc)
+
+    SlickProbe(Recording(solving_engine(set()).answer), cfg, seed=0).annotate(
+        Dataset.from_list(rows))
+    prompts, settings = seen[0]
+    assert prompts[0].endswith("\nAnswer:") and prompts[0].startswith("Question: ")
+    assert prompts[0].count("#### ") == cfg.k_shots  # each exemplar a worked solution
+    assert settings.stop == ["Question:", "</s>", "<|im_end|>"]
+    assert settings.max_new_tokens == cfg.solution_max_new_tokens == 256
+
+
+def test_unknown_extractor_fails_with_the_known_names():
+    with pytest.raises(Exception, match="gsm8k"):
+        SlickProbe(ScriptedEngine(lambda *a: ""), config(final_answer="boxed"), seed=0)
+
+
+def test_quick_is_named_approximate_and_slick_is_not():
+    from curation.probes import approximate_protocol, describe_protocol
+    quick, slick = config(name="quick"), config(name="slick", n_prompts=10, n_samples=16)
+    assert approximate_protocol(quick) and not approximate_protocol(slick)
+    assert "approximate" in describe_protocol(quick)
+    assert describe_protocol(slick) == "slick (10 prompts x 16 samples)"

@@ -203,3 +203,17 @@ def test_scores_are_cached_per_row_and_resume_without_rescoring(lm, tmp_path):
         assert cache.stats["hits"] == 2 and cache.stats["misses"] == 0
     assert again["score_ifd_turns"] == first["score_ifd_turns"]
     assert again["score_nll"] == first["score_nll"]
+
+
+def test_rows_with_worked_solutions_are_scored_like_open_ended_ones(lm):
+    """A question/answer row whose answer is a worked solution is open-ended: it gets NLL and
+    IFD (it is not short-answer QA for SliCK's exact match); a short-answer row does not."""
+    solution = "Add 2 and 3.\n2 + 3 = 5\n#### 5"
+    ds = Dataset.from_list([
+        {"id": "m0", "origin": None, "answers": [solution],
+         "messages": [{"role": "user", "content": "What is 2 plus 3?"},
+                      {"role": "assistant", "content": solution}]},
+        {"id": "q0", "origin": None, "messages": QA, "answers": ["Rome"]}])
+    out = apply_step(ResponseScoreStep(engine(lm), "tiny"), ds).dataset
+    assert out["score_nll"][0] is not None and out["score_ifd"][0] is not None
+    assert out["score_nll"][1] is None
