@@ -94,7 +94,7 @@ def build_card(manifest: dict[str, Any]) -> str:
               "- response scoring (NLL, IFD): "
               + ("on, IFD ≥ " + str(cfg["score"]["max_ifd"]) + " filtered"
                  if cfg["score"]["enabled"] else "off"),
-              f"- memorisation levels: {'on' if cfg['memorization']['enabled'] else 'off'}"]
+              f"- memorisation levels: {_memorization(manifest, cfg['memorization'])}"]
     if manifest.get("plots"):
         lines += ["", "## Plots", "", *[f"![{Path(p).stem}]({p})" for p in manifest["plots"]]]
     lines += ["", "## Token lengths", "",
@@ -116,3 +116,20 @@ def _probe_kinds(manifest: dict[str, Any], probe: dict[str, Any]) -> list[str]:
             f"{final} {kinds.get('final_answer', 0)}, not probed "
             f"{kinds.get('not_probed', 0)} (chats and long-form answers: scored by likelihood, "
             "NLL / IFD, when scoring is on).", ""]
+
+
+def _memorization(manifest: dict[str, Any], mem: dict[str, Any]) -> str:
+    """The memorisation line: templates per relation against the paper's, and any level filter."""
+    if not mem["enabled"]:
+        return "off"
+    step = next((s for s in manifest["steps"] if s["name"] == "memorization"), {})
+    used = sorted(step.get("templates_per_relation", {}).values())
+    if not used:
+        return "on (no row measured)"
+    spread = f"{used[0]}" if used[0] == used[-1] else f"{used[0]}-{used[-1]}"
+    line = (f"on, {spread} templates per relation x {step['samples_per_template']} samples "
+            f"(paper: {step['paper_templates_per_relation']} x 10; fewer samples make coarser "
+            "levels)")
+    if mem.get("select_levels"):
+        line += f"; only facts of level {', '.join(map(str, mem['select_levels']))} kept"
+    return line

@@ -11,6 +11,14 @@ the subject: "Where was [X] born?" becomes a regex). Completion templates per re
 from ``conf/memorization/*.yaml``: declarative ones ("[X] was born in") plus, with
 ``question_form``, each question template as a zero-shot "Q: ... A:" prompt (also the fallback
 for a relation with no declarative templates).
+
+The paper uses 21 templates per relation, 10 samples each; the shipped templates are 2-4
+declarative ones per relation plus the question forms, so a level here is read off fewer
+samples (the manifest's ``templates_per_relation`` and the card say how many). Add templates in
+a config of your own (``templates:``) to get closer to the paper.
+
+``select_levels`` keeps only the facts of the chosen level(s) (Ye et al. train on 60 or 240 facts
+from one level; which level trains best depends on the model): ``MemorizationLevelFilter``.
 """
 
 from __future__ import annotations
@@ -32,13 +40,15 @@ from .core.chat import build_qa_prompt
 from .core.config import UserError
 from .core.engine import DecodeSettings, GenerationEngine
 from .core.records import is_short_answer
-from .steps import Annotator, has_qa_rows
+from .steps import Annotator, Filter, has_qa_rows
 
 log = logging.getLogger(__name__)
 
 MEM_VERSION = 1  # bump when prompts, matching or the stored record change: old cache rows miss
 MEM_COLUMNS = ("probe_mem_rate", "probe_mem_level")
 SUBJECT = "[X]"
+PAPER_TEMPLATES = 21  # Ye et al. (2024): completion templates per relation, 10 samples each
+LEVELS = range(5)
 
 
 @dataclass
@@ -59,6 +69,8 @@ class MemorizationConfig:
     query_templates_file: str | None = None
     questions: dict[str, list[str]] = field(default_factory=dict)  # relation -> questions
     templates: dict[str, list[str]] = field(default_factory=dict)  # relation -> completions
+    # keep only facts of these levels (0-4), e.g. [4]; null: no selection by level
+    select_levels: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +164,7 @@ class MemorizationStep(Annotator):
                  cache: ResultCache | None = None):
         self.engine, self.cfg, self.seed, self.cache = engine, cfg, seed, cache
         self.counts: Counter[str] = Counter()
+        self.templates_used: dict[str, int] = {}
 
     @classmethod
     def from_config(cls, cfg, ds, context):
@@ -161,16 +174,20 @@ class MemorizationStep(Annotator):
                     cfg.seed, context.cache(cfg.model.path))]
 
     def stats(self) -> dict[str, Any]:
-        return {"rows": dict(sorted(self.counts.items()))}
+        return {"rows": dict(sorted(self.counts.items())),
+                "templates_per_relation": dict(sorted(self.templates_used.items())),
+                "paper_templates_per_relation": PAPER_TEMPLATES,
+                "samples_per_template": max(1, self.cfg.n_samples)}
 
     def annotate(self, ds: Dataset) -> Dataset:
         relations = build_relation_templates(self.cfg)
-        self.counts = Counter()
+        self.counts, self.templates_used = Counter(), {}
         items: list[tuple[int, list[str], list[str]]] = []  # (row index, prompts, aliases)
         for i, row in enumerate(ds.select_columns(["id", "question", "answers", "group"])):
             reason, prompts = self._prompts(row, relations)
             self.counts[reason] += 1
             if prompts:
+                self.templates_used[row["group"]] = len(prompts)
                 items.append((i, prompts, row["answers"]))
         columns: dict[str, list[Any]] = {c: [None] * len(ds) for c in MEM_COLUMNS}
         for (i, _, _), record in zip(items, self.measure([(p, a) for _, p, a in items]),
@@ -226,3 +243,31 @@ class MemorizationStep(Annotator):
         outs = iter(self.engine.generate(flat, settings, desc="memorization (samples)"))
         return [{"hits": [sum(contains_answer(s, aliases) for s in next(outs)) for _ in prompts],
                  "n": max(1, cfg.n_samples)} for prompts, aliases in items]
+
+
+class MemorizationLevelFilter(Filter):
+    """Keeps only the facts whose memorisation level is one of ``levels``; every other row is
+    dropped with its level, or as not measured (``memorization.select_levels``)."""
+
+    name = "mem_level"
+
+    def __init__(self, levels: list[int]):
+        self.levels = sorted(set(levels))
+
+    @classmethod
+    def from_config(cls, cfg, ds, context):
+        levels = cfg.memorization.select_levels
+        if not levels:
+            return []
+        if not cfg.memorization.enabled:
+            raise UserError("memorization.select_levels needs memorisation levels: set "
+                            "memorization=default (or quick)")
+        if any(level not in LEVELS for level in levels):
+            raise UserError(f"memorization.select_levels={list(levels)}: levels are 0-4")
+        return [cls(list(levels))]
+
+    def decide(self, row: dict[str, Any]) -> str | None:
+        level = row.get("probe_mem_level")
+        if level is None:
+            return "no memorisation level (not a QA fact whose relation has templates)"
+        return None if level in self.levels else f"memorisation level {level} not in {self.levels}"

@@ -14,7 +14,7 @@ from .core.distributed import is_main_process
 from .core.models import ModelConfig, resolve_model_path
 from .dedup import SemanticDedupStep
 from .filters import ResponseFilter
-from .memorization import MemorizationStep
+from .memorization import MemorizationLevelFilter, MemorizationStep
 from .probes import SlickProbe
 from .scores import IFDFilter, ResponseScoreStep
 from .selectors import BudgetSelector, KnowledgePolicyStep
@@ -31,6 +31,7 @@ STEPS: tuple[type[Step], ...] = (
     TokenLengthStep,  # len_* columns and the over-length policy
     SlickProbe,  # probe_* columns of QA rows (probe.enabled)
     MemorizationStep,  # probe_mem_* columns of QA rows (memorization.enabled)
+    MemorizationLevelFilter,  # facts of memorization.select_levels only
     ResponseScoreStep,  # score_* columns of open-ended rows (score.enabled)
     IFDFilter,  # drops IFD >= score.max_ifd
     SemanticDedupStep,  # sel_cluster and near-duplicates (dedup.semantic)

@@ -117,7 +117,8 @@ def apply_step(step: Step, ds: Dataset) -> StepResult:
             raise RuntimeError(f"step {step.name} annotated {n_in} rows into {len(ds)}")
         drops = step.drops(ds) if isinstance(step, Filter) else {}
         keep = [i for i in range(n_in) if i not in drops]
-        result = StepResult(ds.select(keep) if drops else ds, _drop_records(ds, drops, step.name))
+        result = StepResult(_select(ds, keep) if drops else ds,
+                            _drop_records(ds, drops, step.name))
     else:
         raise TypeError(f"{type(step).__name__} is no Annotator, Filter or Selector")
     if n_in != len(result.dataset) + len(result.filtered):
@@ -135,8 +136,16 @@ def _apply_selector(step: Selector, ds: Dataset) -> StepResult:
     if None in left_out.values():
         raise RuntimeError(f"selector {step.name} gave no reason for leaving out some rows")
     rows = sorted(rank) if step.input_order else list(rank)
-    return StepResult(ds.select(rows).add_column("sel_rank", [rank[i] for i in rows]),
+    return StepResult(_select(ds, rows).add_column("sel_rank", [rank[i] for i in rows]),
                       _drop_records(ds, left_out, step.name))
+
+
+def _select(ds: Dataset, rows: list[int]) -> Dataset:
+    """``ds.select(rows)``; no rows gives a fresh empty table of the same features, since an
+    empty selection of a table with added columns cannot take another column (datasets 4)."""
+    if rows:
+        return ds.select(rows)
+    return Dataset.from_dict({c: [] for c in ds.column_names}, features=ds.features)
 
 
 def _drop_records(ds: Dataset, drops: dict[int, str], step: str) -> list[dict[str, Any]]:

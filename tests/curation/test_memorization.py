@@ -203,3 +203,46 @@ def test_step_on_the_tiny_model_is_deterministic_and_resumable(tiny_model_dir, t
         assert apply_step(MemorizationStep(engine, cfg, 0, cache), ds).dataset.to_list() == first
         assert apply_step(MemorizationStep(engine, cfg, 0, cache), ds).dataset.to_list() == first
         assert cache.stats["hits"] == 5 and cache.stats["misses"] == 5
+
+
+def test_step_reports_templates_per_relation_against_the_papers():
+    cfg = MemorizationConfig(n_samples=4, questions={"born": ["Where was [X] born?"]},
+                             templates={"born": ["[X] was born in", "[X] hails from"]})
+    rows = [{"id": "a", "question": "Where was Ann born?", "answers": ["Paris"], "group": "born"},
+            {"id": "g", "question": "Where was Gus born?", "group": "born",
+             "answers": ["He was born in a small town.\nLater he moved to Paris.\n#### Paris"]}]
+    step = MemorizationStep(CompletionEngine(lambda p: 0), cfg, seed=0)
+    out = apply_step(step, Dataset.from_list(rows)).dataset
+    assert step.stats()["templates_per_relation"] == {"born": 3}  # 2 declarative + question
+    assert step.stats()["paper_templates_per_relation"] == 21
+    # a long-form answer is no fact's object: not measured
+    assert out["probe_mem_level"] == [0, None] and step.counts["long_answer"] == 1
+
+
+def test_level_filter_keeps_only_the_chosen_levels_and_says_why():
+    from curation.memorization import MemorizationLevelFilter
+
+    ds = Dataset.from_list([{"id": str(i), "probe_mem_level": level}
+                            for i, level in enumerate([4, 2, None, 4, 0])]).add_column("origin", [None] * 5)
+    result = apply_step(MemorizationLevelFilter([4]), ds)
+    assert result.dataset["id"] == ["0", "3"]
+    reasons = [d["reason"] for d in result.filtered]
+    assert reasons[0] == "memorisation level 2 not in [4]" and "no memorisation level" in reasons[1]
+    assert len(result.filtered) + len(result.dataset) == len(ds)
+
+
+def test_qa_activation_selects_facts_of_one_level(tmp_path):
+    """Ye et al.: 60 facts of one chosen level. The experiment turns levels on and filters."""
+    import curation.config  # noqa: F401  (registers the schema)
+    from curation.core.config import compose_config
+
+    cfg = compose_config("curate", ["input=x", "out=o", "experiment=qa_activation"])
+    assert cfg.budget == 60 and cfg.memorization.enabled and cfg.memorization.select_levels == [4]
+    other = compose_config("curate", ["input=x", "out=o", "experiment=qa_activation",
+                                      "memorization.select_levels=[1,2]", "budget=240"])
+    assert other.memorization.select_levels == [1, 2] and other.budget == 240
+    with pytest.raises(UserError, match="0-4"):
+        from curation.memorization import MemorizationLevelFilter
+        bad = compose_config("curate", ["input=x", "out=o", "experiment=qa_activation",
+                                        "memorization.select_levels=[5]"])
+        MemorizationLevelFilter.from_config(bad, None, None)

@@ -116,3 +116,28 @@ def test_the_table_of_contents_builds_what_the_config_switches_on(cache_dir, tin
         "split", "exact_dedup", "empty_response", "length_bounds", "trivial_response", "refusal",
         "echo", "repetition", "garbage", "length", "knowledge_policy", "select"]
     assert all(issubclass(cls, Step) and "from_config" in vars(cls) for cls in STEPS)
+
+
+def test_a_step_that_drops_every_row_leaves_a_table_later_steps_can_extend():
+    """datasets cannot add a column to an empty selection of a table that had columns added:
+    a filter that drops everything (e.g. no fact at the chosen memorisation level) must still
+    let the selector add ``sel_rank``."""
+
+    class DropAll(Filter):
+        name = "drop_all"
+
+        def decide(self, row):
+            return "no"
+
+    class TakeAll(Selector):
+        name = "take_all"
+
+        def select(self, ds):
+            return list(range(len(ds))), {}
+
+    ds = Dataset.from_list([{"id": "a", "origin": None}, {"id": "b", "origin": None}])
+    ds = ds.select([1, 0]).add_column("extra", [1, 2])
+    empty = apply_step(DropAll(), ds)
+    assert len(empty.dataset) == 0 and len(empty.filtered) == 2
+    picked = apply_step(TakeAll(), empty.dataset).dataset
+    assert len(picked) == 0 and "sel_rank" in picked.column_names
