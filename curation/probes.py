@@ -95,7 +95,7 @@ class ProbeConfig:
 
 
 PROBE_COLUMNS = ("probe_p_greedy", "probe_p_sample", "probe_n_samples", "probe_n_sample_hits",
-                 "probe_category", "probe_known", "probe_kind")
+                 "probe_category", "probe_known", "probe_kind", "probe_protocol")
 
 
 def categorize(p_greedy: float, p_sample: float | None) -> KnowledgeCategory:
@@ -183,7 +183,7 @@ class SlickProbe(Annotator):
     def annotate(self, ds: Dataset) -> Dataset:
         kinds = [probe_kind(a, self.checks) for a in ds["answers"]]
         columns: dict[str, list[Any]] = {c: [None] * len(ds) for c in PROBE_COLUMNS}
-        self.counts = {}
+        self.counts, protocol = {}, describe_protocol(self.cfg)
         for kind, check in self.checks.items():
             idx = [i for i, k in enumerate(kinds) if k == kind]
             self.counts[kind] = len(idx)
@@ -192,6 +192,7 @@ class SlickProbe(Annotator):
                 for col, value in summarize_probe(record, self.cfg.n_prompts).items():
                     columns[col][i] = value
                 columns["probe_kind"][i] = kind
+                columns["probe_protocol"][i] = protocol
         self.counts["not_probed"] = kinds.count(None)
         log.info("probe %s: rows by kind %s", describe_protocol(self.cfg), self.counts)
         if self.cache is not None:

@@ -71,9 +71,12 @@ class ClosedBookQA(Benchmark):
         rows = [self.score(item, prompt, text)
                 for item, prompt, text in zip(items, prompts, generations, strict=True)]
         metrics = self.build_metrics(rows, "group", "")
+        settings = self.settings()
         if any(row["category"] is not None for row in rows):
             metrics.update(self.build_metrics(rows, "category", ",category"))
-        return BenchmarkResult(name=self.name, metrics=metrics, settings=self.settings(),
+            # which probe protocol gave the categories (quick ones are approximate)
+            settings["category_protocol"] = ", ".join(self._read_protocols()) or "not recorded"
+        return BenchmarkResult(name=self.name, metrics=metrics, settings=settings,
                                data_fingerprint=compute_file_fingerprint(self.data), samples=rows)
 
     def build_metrics(self, rows: list[dict[str, Any]], by: str, suffix: str
@@ -119,6 +122,12 @@ class ClosedBookQA(Benchmark):
         return {f"{raw.file}:{raw.line}": str(raw.value[self.category_field])
                 for raw in iter_raw_rows(self.data)
                 if isinstance(raw.value, dict) and raw.value.get(self.category_field) is not None}
+
+    def _read_protocols(self) -> list[str]:
+        """The distinct ``probe_protocol`` values of the data file (curation writes one per
+        probed row, e.g. ``quick (3 prompts x 2 samples; approximate: SliCK uses 10 x 16)``)."""
+        return sorted({str(raw.value["probe_protocol"]) for raw in iter_raw_rows(self.data)
+                       if isinstance(raw.value, dict) and raw.value.get("probe_protocol")})
 
     def build_prompt(self, item: Mapping[str, Any], pool: list[dict[str, Any]],
                      tokenizer: Any) -> str:

@@ -225,6 +225,8 @@ def test_worked_solutions_are_not_probed_by_exact_match_against_the_solution():
     engine = scripted_engine(short, cfg)
     out = apply_step(SlickProbe(engine, cfg, seed=0), ds).dataset
     assert out["probe_kind"] == ["short_answer"] * 40 + [None] * 8
+    assert out["probe_protocol"][0] == "quick (3 prompts x 2 samples; approximate: SliCK uses " \
+        "10 x 16)" and out["probe_protocol"][40] is None
     assert out["probe_category"][40:] == [None] * 8  # not "Unknown"
     assert out["probe_category"][:5] == ["HighlyKnown", "MaybeKnown", "WeaklyKnown", "Unknown",
                                          "WeaklyKnown"]

@@ -128,14 +128,18 @@ def test_abstention_and_hallucination_rates_by_group_and_category(tmp_path, scri
     with open(tmp_path / "qa.jsonl", "w", encoding="utf-8") as f:
         for i, (group, split, question, answers, category) in enumerate(CATEGORY_FACTS):
             row = {"id": f"q{i}", "question": question, "answers": answers, "group": group,
-                   "split": split, "probe_category": category}
+                   "split": split, "probe_category": category,
+                   "probe_protocol": "quick (3 prompts x 2 samples; approximate)"}
             f.write(json.dumps(row) + "\n")
     engine = scripted_engine({                       # unscripted questions: "I don't know"
         "What is the capital of Japan?": "Tokyo",    # right
         "What is the capital of Spain?": "Lisbon",   # wrong: a hallucination
         "Who wrote Dracula?": "I don't know.",       # abstains (so does Germany)
         "Who wrote The Raven?": "Poe", "Who wrote Beloved?": "Toni Morrison"})
-    metrics = ClosedBookQA(data=str(tmp_path / "qa.jsonl"), k_shots=2).evaluate(engine).metrics
+    result = ClosedBookQA(data=str(tmp_path / "qa.jsonl"), k_shots=2).evaluate(engine)
+    metrics = result.metrics
+    # the protocol that gave the categories travels with the scores split by them
+    assert result.settings["category_protocol"] == "quick (3 prompts x 2 samples; approximate)"
 
     def values(key):
         m = metrics[f"closed_book_qa/{key}"]
@@ -157,6 +161,7 @@ def test_abstention_and_hallucination_rates_by_group_and_category(tmp_path, scri
 
 def test_no_category_split_without_a_category_column(qa_file, scripted_engine):
     result = ClosedBookQA(data=str(qa_file), k_shots=2).evaluate(scripted_engine({}))
+    assert "category_protocol" not in result.settings
     assert sorted(result.metrics) == ["closed_book_qa/abstention_rate",
                                       "closed_book_qa/exact_match",
                                       "closed_book_qa/hallucination_rate"]
