@@ -10,6 +10,12 @@ Each item is a prompt carrying one or more instructions whose compliance a rule 
 
 Loose scoring also accepts the response without its first and/or last line and with ``*``
 removed (see :func:`evaluation.benchmarks.ifeval_checks.response_variants`).
+
+Responses may be up to ``max_new_tokens`` long, lm-evaluation-harness's 1280 by default: a
+response cut at the limit loses its end (end phrase, postscript, closing quote, word counts), so
+``ifeval/at_limit`` reports the share of responses that reached it and each sample row says
+whether it did (``tokens``: the response's length in tokens, re-encoded with the model's
+tokenizer; ``at_limit``: 1.0 when that is ``max_new_tokens`` or more).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -26,8 +33,14 @@ from curation.core.readers import iter_raw_rows
 
 from ..results import BenchmarkResult, GroupScore, Metric
 from .base import Benchmark
-from .ifeval_checks import CHECKS, RELATIONS, check_instruction
-from .language import LANGUAGES
+from .ifeval_checks import (
+    CHECKS,
+    REGEX_KWARGS,
+    RELATIONS,
+    check_instruction,
+    language_codes,
+    library_versions,
+)
 from .panels import IMITATION, MetricSpec
 from .responses import build_instruction_prompt, generate_responses, prompt_format
 
@@ -42,20 +55,23 @@ class IFEval(Benchmark):
         "prompt_strict": MetricSpec(IMITATION),
         "prompt_loose": MetricSpec(IMITATION, arg="score_loose"),
         "instruction_strict": MetricSpec(IMITATION, item="instructions", arg="strict"),
-        "instruction_loose": MetricSpec(IMITATION, item="instructions", arg="loose")}
+        "instruction_loose": MetricSpec(IMITATION, item="instructions", arg="loose"),
+        "at_limit": MetricSpec(IMITATION, arg="at_limit")}
 
     data: str  # a local input_data.jsonl (or .json/.parquet), or a hub name: google/IFEval
     name: str = "ifeval"
     split: str = "train"  # the hub split (google/IFEval has only train)
     chat_template: bool = True  # instruction as one user turn of the training chat template
-    max_new_tokens: int = 512  # lm-evaluation-harness allows 1280; long-answer items need ~400
+    max_new_tokens: int = 1280  # lm-evaluation-harness's max_gen_toks
     stop: list[str] = field(default_factory=list)
     limit: int | None = None  # first n prompts, for smoke runs
 
     def settings(self) -> dict[str, Any]:
         return {**super().settings(), "prompt_format": prompt_format(self.chat_template),
                 "decoding": "greedy",
-                "metric": "IFEval prompt/instruction accuracy, strict and loose"}
+                "metric": "IFEval prompt/instruction accuracy, strict and loose",
+                "at_limit": "response re-encodes to max_new_tokens tokens or more",
+                "checker_libraries": library_versions()}
 
     def load_data(self) -> tuple[list[dict[str, Any]], str]:
         """(checked items, fingerprint of all rows); a bad row fails here, naming it."""
@@ -77,7 +93,8 @@ class IFEval(Benchmark):
                    for item in items]
         responses = generate_responses(engine, prompts, max_new_tokens=self.max_new_tokens,
                                        stop=list(self.stop), desc=self.name)
-        rows = [score_item(item, prompt, response)
+        rows = [{**score_item(item, prompt, response),
+                 **length_fields(engine.tokenizer, response, self.max_new_tokens)}
                 for item, prompt, response in zip(items, prompts, responses, strict=True)]
         return BenchmarkResult(name=self.name, metrics=build_metrics(self.name, rows),
                                settings=self.settings(), data_fingerprint=fingerprint,
@@ -111,9 +128,29 @@ def check_kwargs(instruction_id: str, kwargs: dict[str, Any], where: str) -> Non
     for key in RELATION_KWARGS:
         if key in kwargs and kwargs[key] not in RELATIONS:
             raise UserError(f"{where}: {instruction_id}: {key} must be one of {RELATIONS}")
-    if kwargs.get("language", "en") not in LANGUAGES:
+    if kwargs.get("language", "en") not in language_codes():
         raise UserError(f"{where}: {instruction_id}: language {kwargs['language']!r} is not "
-                        f"one the detector knows ({', '.join(sorted(LANGUAGES))})")
+                        f"one langdetect knows ({', '.join(sorted(language_codes()))})")
+    for key in REGEX_KWARGS:
+        for pattern in _as_list(kwargs.get(key)):
+            try:
+                re.compile(pattern)
+            except re.error as e:  # IFEval reads these as regular expressions
+                raise UserError(f"{where}: {instruction_id}: {key} {pattern!r} is not a "
+                                f"valid regular expression ({e})") from None
+
+
+def _as_list(value: Any) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def length_fields(tokenizer: Any, response: str, max_new_tokens: int) -> dict[str, Any]:
+    """A sample's length in tokens and whether it reached the generation limit (None, None
+    with no tokenizer to count with)."""
+    if tokenizer is None:
+        return {"tokens": None, "at_limit": None}
+    tokens = len(tokenizer.encode(response, add_special_tokens=False))
+    return {"tokens": tokens, "at_limit": float(tokens >= max_new_tokens)}
 
 
 def score_item(item: Mapping[str, Any], prompt: str, response: str) -> dict[str, Any]:
@@ -141,6 +178,9 @@ def build_metrics(name: str, rows: list[dict[str, Any]]) -> dict[str, Metric]:
         metrics[f"{name}/instruction_{mode}"] = Metric(
             _mean(every), len(every),
             by_group={k: GroupScore(_mean(v), len(v)) for k, v in sorted(by_type.items())})
+    counted = [r["at_limit"] for r in rows if r.get("at_limit") is not None]
+    if counted:
+        metrics[f"{name}/at_limit"] = Metric(_mean(counted), len(counted), higher_is_better=False)
     return metrics
 
 

@@ -1,21 +1,27 @@
-"""IFEval: every instruction checker (strict and loose), the language detector, loading and
-scoring with a stub engine, and the shipped sample prompts."""
+"""IFEval: every instruction checker (strict and loose), the libraries behind them (langdetect,
+nltk's Punkt and word tokenizer, as lm-evaluation-harness uses them), loading and scoring with a
+stub engine, the generation limit and its truncation count, and the shipped sample prompts.
+Agreement with lm-eval's own scoring, verdict by verdict: test_ifeval_lmeval.py."""
 
 import importlib.util
 import json
 
 import pytest
+from omegaconf import OmegaConf
 
 from curation.core.config import UserError
 from curation.core.engine import GenerationEngine
 from evaluation.benchmarks.ifeval import IFEval
 from evaluation.benchmarks.ifeval_checks import (
     CHECKS,
+    LANGDETECT_SEED,
     check_instruction,
     count_sentences,
     count_words,
+    detect_language,
+    language_codes,
+    word_tokenize,
 )
-from evaluation.benchmarks.language import LANGUAGES, detect_language
 from tests import PROJECT_ROOT
 
 ROOT = PROJECT_ROOT
@@ -47,6 +53,10 @@ CASES = [
     ("language:response_language", {"language": "es"},
      "The bicycle is an old invention and it is still used all over the world.", False, False),
     ("language:response_language", {"language": "es"}, "Bicicleta.", False, False),
+    # IFEval's rule: a text langdetect cannot read (no letters) counts as followed
+    ("language:response_language", {"language": "es"}, "12345 !!!", True, True),
+    ("language:response_language", {"language": "nl"},
+     "De fiets is een oude uitvinding en wordt nog steeds overal gebruikt.", True, True),
     ("length_constraints:number_sentences", {"num_sentences": 3, "relation": "less than"},
      "Dr. Smith paid 3.50 dollars. He left!", True, True),
     ("length_constraints:number_sentences", {"num_sentences": 3, "relation": "less than"},
@@ -66,6 +76,10 @@ CASES = [
     ("length_constraints:nth_paragraph_first_word",
      {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "moreover"},
      "First part.\n\nAlso this.", False, False),
+    # IFEval strips a leading ' and then a leading ": a "' opening leaves an empty first word
+    ("length_constraints:nth_paragraph_first_word",
+     {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "moreover"},
+     "First part.\n\n\"'Moreover,' she said.\"", False, False),
     ("detectable_content:number_placeholders", {"num_placeholders": 2}, "[name] on [date]",
      True, True),
     ("detectable_content:number_placeholders", {"num_placeholders": 2}, "[name] only",
@@ -118,6 +132,9 @@ CASES = [
      "Very big NEWS", False, False),
     ("change_case:capital_word_frequency",
      {"capital_frequency": 2, "capital_relation": "less than"}, "A well-KNOWN fact", True, True),
+    # nltk.word_tokenize splits DON'T into DO + N'T: three capital words, not two
+    ("change_case:capital_word_frequency", {"capital_frequency": 3, "capital_relation": "at least"},
+     "DON'T STOP now", True, True),
     ("change_case:english_capital", {}, "GO TEAM GO! WE ARE THE BEST IN THE WORLD.", True, True),
     ("change_case:english_capital", {}, "Go team! We are the best in the world.", False, False),
     ("change_case:english_capital", {}, "VAMOS EQUIPO, ES EL MEJOR DE LA LIGA.", False, False),
@@ -151,25 +168,65 @@ def test_an_empty_response_follows_nothing():
 
 
 @pytest.mark.parametrize(("text", "sentences", "words"), [
-    ("One. Two! Three?", 3, 3), ("Mr. Lee met Dr. Roe, e.g. at 9.30 today.", 1, 11),
-    ("A line\nwithout a stop", 1, 5), ("", 0, 0), ("\"Quoted.\" Next one.", 2, 3)])
+    # nltk's Punkt with its English model, as nltk.sent_tokenize (and so IFEval) splits: it
+    # knows "Mr." and "Dr." but ends a sentence after "e.g." before a lower-case word
+    ("One. Two! Three?", 3, 3), ("Mr. Lee met Dr. Roe, e.g. at 9.30 today.", 2, 11),
+    ("A line\nwithout a stop", 1, 5), ("", 0, 0), ("\"Quoted.\" Next one.", 2, 3),
+    # nltk's RegexpTokenizer(r"\w+") runs on the regex engine, whose \w takes in the vowel
+    # signs: five Hindi words, where the standard re module's \w+ finds ten pieces
+    ("बाज़ार सुबह जल्दी खुलता है", 1, 5)])
 def test_sentence_and_word_counts(text, sentences, words):
     assert (count_sentences(text), count_words(text)) == (sentences, words)
 
 
-@pytest.mark.parametrize(("text", "language"), [
-    ("The cat sleeps on the warm mat and it is happy there.", "en"),
-    ("O gato dorme em casa e não quer sair com você.", "pt"),
-    ("Le chat dort dans la maison et il est content.", "fr"),
-    ("Die Katze schläft im Haus und ist nicht allein.", "de"),
-    ("Кошка спит в доме, и она не хочет гулять.", "ru"),
-    ("Кіт спить у домі, і він не хоче гуляти.", "uk"),
-    ("گربه در خانه است و این خوب است", "fa"),
-    ("बिल्ली घर में है और यह खुश है।", "hi"),
-    ("猫は家で寝ています。", "ja"), ("猫在家里睡觉。", "zh"), ("고양이가 집에서 잔다", "ko"),
-    ("แมวนอนอยู่ในบ้าน", "th"), ("Cat.", None), ("12345 !!!", None)])
-def test_language_detector(text, language):
-    assert detect_language(text) == language
+def test_word_tokens_are_nltks():
+    from nltk.tokenize import NLTKWordTokenizer
+
+    from evaluation.benchmarks.ifeval_checks import split_sentences
+
+    text = "DON'T STOP. I.B.M. and the U.S.A. met on MONDAY, A-OK? Mr. X said \"NO.\""
+    assert word_tokenize(text)[:3] == ["DO", "N'T", "STOP"]
+    # nltk.word_tokenize: Punkt sentences, then the Treebank-style word tokenizer
+    sentences = split_sentences(text)
+    assert len(sentences) == 4  # Punkt ends one after "I.B.M." before a lower-case word
+    assert word_tokenize(text) == [t for s in sentences for t in NLTKWordTokenizer().tokenize(s)]
+
+
+LANGUAGE_TEXTS = [
+    "The cat sleeps on the warm mat and it is happy there.",
+    "O gato dorme em casa e não quer sair com você.",
+    "Die Katze schläft im Haus und ist nicht allein.",
+    "Кіт спить у домі, і він не хоче гуляти.",
+    "बिल्ली घर में है और यह खुश है।", "猫は家で寝ています。", "고양이가 집에서 잔다",
+    "Cat.", "Bicicleta.", "ok ok", "HELLO THERE", "12345 !!!"]
+
+
+def test_language_is_langdetects_with_its_seed_fixed():
+    langdetect = pytest.importorskip("langdetect")
+    saved = langdetect.DetectorFactory.seed
+    try:
+        langdetect.DetectorFactory.seed = LANGDETECT_SEED
+        for text in LANGUAGE_TEXTS:
+            try:
+                expected = langdetect.detect(text)
+            except langdetect.LangDetectException:
+                expected = None
+            assert detect_language(text) == expected, text
+    finally:
+        langdetect.DetectorFactory.seed = saved
+    assert detect_language("12345 !!!") is None
+
+
+def test_language_verdicts_do_not_change_from_call_to_call():
+    # langdetect unseeded draws differently on every call; short texts then change language
+    for text in LANGUAGE_TEXTS:
+        assert len({detect_language(text) for _ in range(8)}) == 1, text
+
+
+def test_languages_are_the_ones_langdetect_names():
+    codes = language_codes()
+    assert {"en", "es", "hi", "kn", "sw", "fa", "ur", "nl", "zh-cn"} <= codes
+    assert "xx" not in codes and "zh" not in codes
 
 
 def write_items(path, items):
@@ -183,11 +240,19 @@ class ResponseEngine:
     tokenizer = None
 
     def __init__(self, responses):
-        self.responses, self.calls = responses, 0
+        self.responses, self.calls, self.settings = responses, 0, []
 
     def generate(self, prompts, settings, desc=""):
         self.calls += 1
+        self.settings.append(settings)
         return [[self.responses.get(p, "")] for p in prompts]
+
+
+class WordTokenizer:
+    """One token per whitespace-separated word (enough to count a response's length)."""
+
+    def encode(self, text, add_special_tokens=True):
+        return text.split()
 
 
 ITEMS = [
@@ -260,6 +325,7 @@ def test_an_arrow_dataset_shaped_like_the_hub_set_loads(tmp_path):
     ("keywords:existence", {}, "missing a required argument"),
     ("length_constraints:number_words", {"num_words": 3, "relation": "at most"}, "relation"),
     ("language:response_language", {"language": "xx"}, "language 'xx'"),
+    ("keywords:existence", {"keywords": ["tea("]}, "regular expression"),
 ])
 def test_bad_rows_fail_at_load_naming_the_problem(tmp_path, instruction, kwargs, message):
     row = {"key": 1, "prompt": "p", "instruction_id_list": [instruction], "kwargs": [kwargs]}
@@ -272,7 +338,7 @@ def test_shipped_sample_covers_every_type_and_matches_its_script():
     items, _ = IFEval(data=str(SAMPLE)).load_data()
     assert {i for item in items for i in item["instruction_id_list"]} == set(CHECKS)
     assert {kw["language"] for item in items for kw in item["kwargs"]
-            if "language" in kw} <= LANGUAGES
+            if "language" in kw} <= language_codes()
     spec = importlib.util.spec_from_file_location("make_prompts", SAMPLE.parent / "make_prompts.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
@@ -290,3 +356,33 @@ def test_tiny_model_scores_match_a_recheck_of_the_samples(tiny_lm):
         assert row["score"] == float(all(c["strict"] for c in row["instructions"]))
     assert result.metrics["ifeval/prompt_strict"].value == pytest.approx(
         sum(r["score"] for r in result.samples) / 4)
+
+
+# --- the generation limit ------------------------------------------------------------------------
+
+def test_responses_may_be_as_long_as_lm_evals_limit(tmp_path):
+    # lm-evaluation-harness's ifeval.yaml: max_gen_toks 1280, no stop sequence
+    assert IFEval(data="x").max_new_tokens == 1280
+    suite = OmegaConf.load(ROOT / "conf" / "suite" / "ifeval.yaml")
+    assert suite.benchmarks.ifeval.max_new_tokens == 1280
+    assert list(suite.benchmarks.ifeval.stop) == []
+    engine = ResponseEngine({"p3": "a b"})
+    IFEval(data=str(write_items(tmp_path / "in.jsonl", ITEMS)), chat_template=False).evaluate(
+        engine)
+    assert engine.settings[0].max_new_tokens == 1280
+
+
+def test_responses_at_the_limit_are_counted_and_flagged(tmp_path):
+    engine = ResponseEngine({"p1": "<<T>> one two", "p2": '"a b c d"', "p3": "x"})
+    engine.tokenizer = WordTokenizer()
+    bench = IFEval(data=str(write_items(tmp_path / "in.jsonl", ITEMS)), chat_template=False,
+                   max_new_tokens=3)
+    result = bench.evaluate(engine)
+    assert [(r["tokens"], r["at_limit"]) for r in result.samples] == [(3, 1.0), (4, 1.0),
+                                                                     (1, 0.0)]
+    at_limit = result.metrics["ifeval/at_limit"]
+    assert (at_limit.value, at_limit.n, at_limit.higher_is_better) == (pytest.approx(2 / 3), 3,
+                                                                       False)
+    assert "at_limit" in result.settings
+    assert IFEval.metrics["at_limit"].arg == "at_limit"  # the report reads it per sample
+
