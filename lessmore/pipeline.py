@@ -43,6 +43,7 @@ class PipelineConfig:
     seed: int = 0
     method: str = "lora"
     probe: Any = None  # the conf/probe/<name>.yaml preset the curate stages use (its name)
+    select: Any = None  # the conf/select/<name>.yaml preset the training set is selected by
     suite: Any = None  # the conf/suite/<name>.yaml preset the evaluate stage runs (its name)
     weights: bool = True  # intruder-dimension analysis of the run against its base
     probe_heldout: bool = True  # probe the closed-book evaluation facts: factuality per category
@@ -63,6 +64,7 @@ def build_commands(cfg: Any) -> list[tuple[str, list[str]]]:
     splits = "[" + ",".join(cfg.splits) + "]"
     py = [sys.executable, "-m"]
     probe, suite = preset_name(cfg, "probe"), preset_name(cfg, "suite")
+    select = preset_name(cfg, "select")
     base = model_overrides(cfg.model)
     heldout, evaluate_extra = [], []
     facts = suite_facts(cfg) if cfg.probe_heldout else None
@@ -77,7 +79,7 @@ def build_commands(cfg: Any) -> list[tuple[str, list[str]]]:
     return [
         ("curate", [*py, "curation", f"input={inputs}", f"out={curated}", *base,
                     f"splits={splits}", f"budget={cfg.budget}", f"seed={cfg.seed}",
-                    f"probe={probe}", *cfg.curate]),
+                    f"probe={probe}", f"select={select}", *cfg.curate]),
         *heldout,
         ("train", [*py, "training", f"data={curated}", f"out={run_dir}", *base,
                    f"method={cfg.method}", f"seed={cfg.seed}", *cfg.train]),
@@ -138,9 +140,9 @@ HELDOUT_BUDGET = 1_000_000  # keep every probed fact: the evaluation scores all 
 
 
 def preset_name(cfg: Any, group: str) -> str:
-    """The name of the ``probe`` or ``suite`` preset chosen (``probe=slick``). Its settings reach
-    the stages through ``curate=[…]`` / ``evaluate=[…]`` only, so a preset changed on the
-    pipeline's own command line is an error rather than silently dropped."""
+    """The name of the ``probe``, ``select`` or ``suite`` preset chosen (``probe=slick``). Its
+    settings reach the stages through ``curate=[…]`` / ``evaluate=[…]`` only, so a preset changed
+    on the pipeline's own command line is an error rather than silently dropped."""
     chosen = cfg[group]
     name = chosen.get("name") if chosen is not None else None
     if not name:
@@ -148,7 +150,7 @@ def preset_name(cfg: Any, group: str) -> str:
                         f"conf/{group}/)")
     fresh = _compose(f"{group}/{name}", [])[group]
     if OmegaConf.to_container(fresh, resolve=True) != OmegaConf.to_container(chosen, resolve=True):
-        stage = "curate" if group == "probe" else "evaluate"
+        stage = "evaluate" if group == "suite" else "curate"
         raise UserError(f"pipeline: set {group} fields for the {stage} stage with "
                         f"{stage}=['{group}.FIELD=VALUE'], not on the pipeline's command line")
     return str(name)

@@ -159,3 +159,21 @@ def test_unloadable_model_is_one_line_without_traceback(tmp_path):
     proc = lessmore("curate", f"input={data}", f"out={tmp_path / 'o'}", "model.path=/no/such/dir")
     assert proc.returncode == 2
     assert "model folder not found: /no/such/dir" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_demo_trains_on_a_mix_that_can_show_imitation():
+    """The demo's curate picks teacher-style chats beside facts (select=demo_mix): a training
+    set of facts alone cannot move the style panel toward the reference."""
+    from curation import config as _schema  # noqa: F401  (registers the schema)
+    from curation.core.config import compose_config
+
+    commands = _commands()
+    curate = commands["curate"]
+    assert "select=demo_mix" in curate and "budget=160" in curate
+    assert any(a.startswith("input=") and "/data/imitation/train.jsonl" in a for a in curate)
+    select = compose_config("curate", ["input=x", "out=o", "select=demo_mix"]).select
+    quotas = select.quotas["source"]
+    assert sum(quotas.values()) == 160 and quotas["sample-teacher"] == 96
+    teacher = (PROJECT_ROOT / "data/imitation/train.jsonl").read_text().splitlines()
+    assert len(teacher) >= quotas["sample-teacher"]
+    assert "select=known_first" in _commands("select=known_first")["curate"]
