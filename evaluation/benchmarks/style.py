@@ -5,6 +5,12 @@ capability (Gudibande et al., 2023: list use 13% -> 81% against the teacher's 83
 statistic is reported twice: the model's value (``style/<stat>``) and the reference responses'
 value on the same prompts (``style/<stat>_reference``). Two more compare item by item: the
 Pearson correlation of response lengths and the mean unigram F1 overlap with the reference.
+
+A style statistic has no better direction of its own (more lists or more words is not better
+in itself): the question is how far tuning moved the model toward the imitation target. The
+report therefore judges each one by its distance to the ``*_reference`` value and shows the
+share of the base-to-reference gap the tuned model closed (:mod:`evaluation.report.deltas`);
+the ``higher_is_better`` recorded with it is only the plain reading of the number.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ REFUSALS = ["I'm sorry, but", "I am sorry, but", "I can't help", "I cannot help"
             "I'm unable to", "I am unable to", "I won't", "As an AI", "as a language model"]
 HEDGES = ["it depends", "might", "may", "perhaps", "possibly", "probably", "likely", "usually",
           "generally", "often", "I think", "I believe", "not sure", "could be"]
-# stat name -> (field of compute_style's result, higher is better)
+# stat name -> (field of compute_style's result, higher_is_better as recorded; the report
+# judges these statistics by the distance to the reference value instead, see the module doc)
 STATS = {"list_rate": ("list", True), "heading_rate": ("heading", True),
          "mean_words": ("words", True), "refusal_rate": ("refusal", False),
          "hedge_rate": ("hedge", True)}

@@ -8,6 +8,10 @@ Every metric the report puts in a panel is written as a ratio of per-item sums,
   pairs): denominator 1 for the items counted, 0 for the others;
 - pooled perplexity: numerator = negative log-likelihood, denominator = tokens, then ``exp``.
 
+A statistic that is no ratio of sums is *fitted* (:data:`FITTED`): its two per-item columns
+ride in ``num`` and ``den`` (for the length-adjusted win rate, each judged pair's preference and
+length difference; NaN for a pair not judged), and it is refitted on every resample.
+
 Resampling items (not tokens or instructions) keeps each item's parts together, so the interval
 covers the variation the benchmark's items bring. Paired: one draw of item indices is applied to
 base and tuned alike (items matched by id), so an item both models find hard moves both scores
@@ -22,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..benchmarks.win_rate import fit_length_adjusted
+
 CHUNK = 256  # resamples drawn at once: memory stays CHUNK × items whatever the set's size
 
 TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -29,15 +35,31 @@ TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "exp": np.exp,  # perplexity from NLL per token
     "bits": lambda r: r / math.log(2),  # bits per byte from NLL (nats) per byte
 }
+# fitted statistics: (column 1, column 2), each (..., items) -> (...); see the module doc
+FITTED: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray | float]] = {
+    "length_adjusted": fit_length_adjusted,  # (preference, length difference) per judged pair
+}
 
 
 @dataclass(frozen=True)
 class ItemValues:
-    """One model's per-item parts of a metric, in the samples file's order."""
+    """One model's per-item parts of a metric, in the samples file's order (for a
+    :data:`FITTED` statistic, its two per-item columns)."""
 
     ids: list[str]
     num: np.ndarray
     den: np.ndarray
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One model's statistic on its ``n`` items and a percentile interval over resamples of
+    them (a win rate against its baseline is itself a comparison: is it above 1/2?)."""
+
+    value: float
+    low: float
+    high: float
+    n: int
 
 
 @dataclass(frozen=True)
@@ -61,7 +83,10 @@ def pair_items(base: ItemValues, tuned: ItemValues) -> tuple[np.ndarray, ...]:
 
 def compute_statistic(num: np.ndarray, den: np.ndarray, transform: str = "ratio",
                       axis: int | None = None) -> np.ndarray | float:
-    """``transform(sum(num) / sum(den))``; NaN where nothing is counted (den sums to 0)."""
+    """``transform(sum(num) / sum(den))``; NaN where nothing is counted (den sums to 0). A
+    :data:`FITTED` transform is fitted on the two columns instead (``axis``: None or the last)."""
+    if transform in FITTED:
+        return FITTED[transform](num, den)
     n, d = np.sum(num, axis=axis), np.sum(den, axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(d > 0, n / np.where(d > 0, d, 1), np.nan)
@@ -90,3 +115,25 @@ def compute_paired_interval(base: ItemValues, tuned: ItemValues, *, transform: s
     tail = (1 - confidence) / 2 * 100
     low, high = np.nanpercentile(deltas, [tail, 100 - tail])
     return Interval(delta, float(low), float(high), len(bn))
+
+
+def compute_level_interval(values: ItemValues, *, transform: str = "ratio", samples: int = 1000,
+                           seed: int = 0, confidence: float = 0.95) -> Estimate | None:
+    """Percentile interval of one model's statistic over ``samples`` resamples of its items
+    (``n``: the items counted); None when it has no item."""
+    num, den = values.num, values.den
+    if len(num) == 0:
+        return None
+    value = float(compute_statistic(num, den, transform))
+    counted = int(np.sum(np.isfinite(num) if transform in FITTED else den > 0))
+    rng = np.random.default_rng(seed)
+    draws = []
+    for start in range(0, samples, CHUNK):
+        idx = rng.integers(0, len(num), size=(min(CHUNK, samples - start), len(num)))
+        draws.append(compute_statistic(num[idx], den[idx], transform, axis=1))
+    draws = np.concatenate(draws)
+    if not np.isfinite(draws).any():
+        return Estimate(value, math.nan, math.nan, counted)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.nanpercentile(draws, [tail, 100 - tail])
+    return Estimate(value, float(low), float(high), counted)

@@ -1,6 +1,12 @@
 """Each panel metric of a run as tuned − base, with a paired bootstrap interval over items
 computed from the two models' ``samples/<benchmark>.jsonl`` (see :mod:`evaluation.report.bootstrap`
-and, for how a row gives its item's value, :mod:`evaluation.benchmarks.panels`)."""
+and, for how a row gives its item's value, :mod:`evaluation.benchmarks.panels`).
+
+A metric recorded with a reference value (a style statistic beside the reference responses'
+``*_reference``) has no fixed better direction: imitation is judged by how far the tuned model
+moved toward the reference (Gudibande et al., 2023: list use 13% → 81% against the teacher's
+83% is 97% of the gap closed). Its tone is by distance to the reference, and
+:attr:`Delta.gap_closed` is the share of the base-to-reference gap the tuned model closed."""
 
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ from ..results import Metric
 from .bootstrap import Interval, ItemValues, compute_paired_interval, compute_statistic
 from .comparison import Comparison, Run
 from .panels import find_spec, read_item
+
+GAP_RTOL, GAP_ATOL = 1e-6, 1e-9  # base and reference this close: the base is at the reference
 
 
 @dataclass(frozen=True)
@@ -46,8 +54,41 @@ class Delta:
         return None if self.base is None or self.tuned is None else self.tuned - self.base
 
     @property
+    def significant(self) -> bool:
+        """The delta's bootstrap interval exists and excludes 0."""
+        i = self.interval
+        return (i is not None and math.isfinite(i.low) and math.isfinite(i.high)
+                and not i.low <= 0 <= i.high)
+
+    @property
+    def at_reference(self) -> bool:
+        """The base is already at the reference value: no gap to close."""
+        return (self.reference is not None and self.base is not None
+                and math.isclose(self.reference, self.base, rel_tol=GAP_RTOL, abs_tol=GAP_ATOL))
+
+    @property
+    def gap_closed(self) -> float | None:
+        """(tuned − base) / (reference − base): 1 is all the way to the reference, above 1
+        overshoots it, below 0 moved away; None without a reference or with no gap."""
+        if self.value is None or self.reference is None or self.at_reference:
+            return None
+        return self.value / (self.reference - self.base)
+
+    @property
+    def closer(self) -> int:
+        """+1 the tuned model is nearer the reference than the base, −1 farther, 0 neither (or
+        no reference)."""
+        if self.value is None or self.reference is None:
+            return 0
+        change = round(abs(self.tuned - self.reference) - abs(self.base - self.reference), 12)
+        return 0 if change == 0 else (1 if change < 0 else -1)
+
+    @property
     def tone(self) -> str:
-        """better / worse for the tuned model (direction-aware), "" for no change or none."""
+        """better / worse for the tuned model, "" for no change or none: by distance to the
+        reference where there is one, else by the metric's direction."""
+        if self.reference is not None:
+            return {1: "better", -1: "worse", 0: ""}[self.closer]
         if self.value is None or round(self.value, 12) == 0:
             return ""
         return "better" if (self.value > 0) == self.higher_is_better else "worse"
@@ -88,7 +129,7 @@ def compute_interval(c: Comparison, key: str, spec: MetricSpec, boot: BootstrapS
     if where is not None:
         rows = [[r for r in part if str(r.get(where[0])) == where[1]] for part in rows]
     base, tuned = (item_values(part, spec, metric) for part in rows)
-    if not all(_reproduces(v, spec, e) for v, e in zip((base, tuned), expected, strict=True)):
+    if not all(reproduces(v, spec, e) for v, e in zip((base, tuned), expected, strict=True)):
         return None, "point only: samples do not reproduce results.json"
     seed = zlib.crc32(f"{boot.seed}:{key}:{where}".encode())  # same metric, same draws
     interval = compute_paired_interval(base, tuned, transform=spec.transform,
@@ -112,7 +153,8 @@ def item_values(rows: list[dict[str, Any]], spec: MetricSpec, metric: str) -> It
     return ItemValues(ids, parts[:, 0], parts[:, 1])
 
 
-def _reproduces(values: ItemValues, spec: MetricSpec, expected: float | None) -> bool:
+def reproduces(values: ItemValues, spec: MetricSpec, expected: float | None) -> bool:
+    """Whether the per-item values give back the value the results file reports."""
     got = compute_statistic(values.num, values.den, spec.transform)
     if expected is None or not math.isfinite(got):
         return expected is None and not math.isfinite(got)

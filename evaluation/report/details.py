@@ -11,6 +11,7 @@ from typing import Any
 
 from ..results import Results
 from .comparison import Comparison, Entry
+from .panels import find_spec
 from .plots import plot_grouped_bars
 from .render import Block, Cell, Columns, Figure, Links, Note, Table
 
@@ -32,15 +33,28 @@ def check_comparable(base: Results, tuned: Results) -> list[Note]:
 
 
 def build_metric_table(models: list[Entry]) -> Table:
-    """Every metric: value and n for one model; base, tuned, delta and n for a pair."""
+    """Every metric: value and n for one model; base, tuned, delta and n for a pair (a style
+    statistic's delta toned by the distance to its reference value, not by a direction)."""
     keys = sorted({k for e in models for k in e.results.metrics})
     rows = []
     for key in keys:
         metrics = [e.results.metrics.get(key) for e in models]
+        reference = find_reference(models[-1].results, key)
         higher = all(m is None or m.higher_is_better for m in metrics)
-        rows.append([key + ("" if higher else " (lower is better)"),
-                     *compare_cells(metrics, higher)])
+        label = key + ("" if higher or reference is not None else " (lower is better)")
+        rows.append([label + ("" if reference is None else " (nearer the reference is better)"),
+                     *compare_cells(metrics, higher, reference)])
     return Table("Metrics", ["metric", *_columns(models)], rows, numeric=_numeric(models))
+
+
+def find_reference(results: Results, key: str) -> float | None:
+    """The reference responses' value recorded beside a metric (a style statistic's
+    ``*_reference``), or None."""
+    found = find_spec(results.config, key)
+    if found is None or found[1].reference is None:
+        return None
+    metric = results.metrics.get(f"{key.partition('/')[0]}/{found[1].reference}")
+    return None if metric is None or metric.value is None else float(metric.value)
 
 
 def build_group_blocks(key: str, models: list[Entry]) -> list[Block]:
@@ -109,9 +123,11 @@ def format_score(score: object) -> str:
     return f"{score:g}" if isinstance(score, int | float) else "—"
 
 
-def compare_cells(scores: list[Any], higher_is_better: bool = True) -> list[str | Cell]:
+def compare_cells(scores: list[Any], higher_is_better: bool = True,
+                  reference: float | None = None) -> list[str | Cell]:
     """[value, n] for one model; [base, tuned, delta, n] for a pair (n as "b / t" if unequal);
-    the delta's tone says whether the tuned model is better, respecting the direction."""
+    the delta's tone says whether the tuned model is better, respecting the direction, or,
+    with a ``reference`` value, whether it is nearer the reference than the base."""
     scores = [s if s is not None and s.value is not None else None for s in scores]
     values = [f"{s.value:.3f}" if s else "—" for s in scores]
     ns = [str(s.n) if s else "—" for s in scores]
@@ -122,6 +138,9 @@ def compare_cells(scores: list[Any], higher_is_better: bool = True) -> list[str 
         return [*values, "—", " / ".join(ns)]
     delta = round(tuned.value - base.value, 3) + 0.0  # never "-0.000"
     tone = "" if delta == 0 else ("better" if (delta > 0) == higher_is_better else "worse")
+    if reference is not None:
+        nearer = round(abs(tuned.value - reference) - abs(base.value - reference), 12)
+        tone = "" if nearer == 0 else ("better" if nearer < 0 else "worse")
     return [*values, Cell(f"{delta:+.3f}", tone), ns[0] if ns[0] == ns[1] else " / ".join(ns)]
 
 

@@ -15,6 +15,7 @@ import fnmatch
 import functools
 import importlib
 import logging
+import math
 from typing import Any
 
 from ..benchmarks.base import Benchmark
@@ -100,6 +101,10 @@ def read_item(row: dict[str, Any], spec: MetricSpec, metric: str) -> tuple[float
         return (0.0, 0.0) if row.get("score") is None else (float(row["score"] != 0.5), 1.0)
     if spec.item == "failed":
         return float(row.get("score") is None), 1.0
+    if spec.item == "preference_length":  # a fitted statistic's two columns (bootstrap.FITTED)
+        if row.get("score") is None:
+            return math.nan, math.nan
+        return float(row["score"]), float(row["length_diff"])
     raise ValueError(f"no per-item reader {spec.item!r}")
 
 

@@ -14,10 +14,12 @@ BETTER_SHADE = "#e6f4ea"  # the side of zero where the tuned model improved
 
 @dataclass
 class ForestRow:
-    """One metric: per run (aligned with the plot's ``runs``) (delta, low, high), or None."""
+    """One metric: per run (aligned with the plot's ``runs``) (delta, low, high), or None.
+    ``higher_is_better``: which side of zero is better (for a style statistic, the side toward
+    the reference); None: neither (shaded nowhere)."""
 
     label: str
-    higher_is_better: bool
+    higher_is_better: bool | None
     points: list[tuple[float, float, float] | None]
 
 
@@ -67,7 +69,8 @@ def _forest_strip(ax: Any, row: ForestRow, colours: list[Any]) -> None:
     finite = [abs(v) for p in row.points if p for v in p if math.isfinite(v)]
     scale = max(finite, default=0.0)
     limit = 1.15 * scale if scale > 0 else 1e-3
-    ax.axvspan(*((0, limit) if row.higher_is_better else (-limit, 0)), color=BETTER_SHADE)
+    if row.higher_is_better is not None:
+        ax.axvspan(*((0, limit) if row.higher_is_better else (-limit, 0)), color=BETTER_SHADE)
     ax.axvline(0, color="#5b6474", linewidth=0.8)
     for j, point in enumerate(row.points):
         if point is not None:

@@ -2,8 +2,10 @@
 against their base models, from ``results.json`` files (and the samples, training runs and
 curated sets they point to) only.
 
-The page, top to bottom: the imitation and capability panels side by side (tuned − base with
-paired bootstrap intervals, forest plots), factuality per knowledge category, then one section
+The page, top to bottom: a verdict per run and panel in plain words, computed from the
+intervals (:mod:`.verdicts`), the imitation and capability panels side by side (tuned − base
+with paired bootstrap intervals, forest plots; judged win rates as levels with their own
+intervals, :mod:`.win_rates`), factuality per knowledge category, then one section
 per run (training curves, weight analysis, the curated set's data card, every metric, settings,
 links to the samples and sample rows), then models evaluated on their own. Base-vs-tuned deltas
 are only meaningful under the same benchmark settings and data, so a mismatch is shown as a
@@ -32,7 +34,9 @@ from .details import (
 from .provenance import build_card_blocks, build_training_blocks, find_curated_dir, find_run_dir
 from .render import Block, Note, Section, render_html, render_markdown
 from .sections import CATEGORY_SUFFIX, build_factuality, build_other_metrics, build_panels
+from .verdicts import build_verdicts
 from .weights import build_weights_blocks, find_weights
+from .win_rates import build_win_rate_table
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +61,29 @@ def build_sections(comparisons: list[Comparison], boot: BootstrapSettings, out: 
     runs = group_runs(comparisons)
     sections = []
     if runs:
-        panels = build_panels(runs, [d for r in runs for d in build_deltas(r, boot)], boot)
+        deltas = [d for r in runs for d in build_deltas(r, boot)]
+        weights = {r.label: find_run_weights(r) for r in runs}
+        sections.append(build_verdicts([r.label for r in runs], deltas, boot.confidence,
+                                       weights))
+        panels = build_panels(runs, deltas, boot)
+        wins = build_win_rate_table([(f"{r.label}: {e.label}", e) for r in runs
+                                     for c in r.comparisons for e in (c.base, c.subject)], boot)
         other = build_other_metrics(runs)
-        panels.blocks += [other] if other else []
+        panels.blocks += [b for b in (wins, other) if b]
         factuality = build_factuality(runs, boot)
         sections += [panels] + ([factuality] if factuality else [])
-    sections += [build_run_section(r, out, samples) for r in runs]
-    sections += [Section(c.subject.label, [
-        Note(f"{c.subject.label}: {c.subject.results.model.path} — results in {c.subject.dir}"),
-        *build_suite_blocks(c, out, samples)]) for c in comparisons if c.base is None]
+    sections += [build_run_section(r, out, samples, weights[r.label]) for r in runs]
+    for c in comparisons:
+        if c.base is None:
+            wins = build_win_rate_table([(c.subject.label, c.subject)], boot)
+            sections.append(Section(c.subject.label, [
+                Note(f"{c.subject.label}: {c.subject.results.model.path} — results in "
+                     f"{c.subject.dir}"), *([wins] if wins else []),
+                *build_suite_blocks(c, out, samples)]))
     return sections
 
 
-def build_run_section(run: Run, out: Path, samples: int) -> Section:
+def build_run_section(run: Run, out: Path, samples: int, weights: Path | None) -> Section:
     """What the run was trained on and how, then every suite's details against its base."""
     base = run.comparisons[0].base.results.model.name
     entries = {id(e): e for c in run.comparisons for e in (c.subject, c.base)}.values()
@@ -77,24 +91,31 @@ def build_run_section(run: Run, out: Path, samples: int) -> Section:
                            for e in entries]
     for c in run.comparisons:
         blocks += check_comparable(c.base.results, c.subject.results)
-    blocks += build_provenance(run)
+    blocks += build_provenance(run, weights)
     blocks += [Section(f"Suite {c.subject.results.suite}: every metric, settings, samples",
                        build_suite_blocks(c, out, samples), collapsed=True)
                for c in run.comparisons]
     return Section(f"{run.label} vs {base}", blocks)
 
 
-def build_provenance(run: Run) -> list[Section]:
+def find_run_weights(run: Run) -> Path | None:
+    """The run's ``weights.json``: beside the results, the evaluation folder, its parent, the
+    run and the run's parent; None when the run is not a training run directory here."""
+    run_dir = find_run_dir(run.model_path)
+    if run_dir is None:
+        return None
+    folders = [p for c in run.comparisons for p in (c.subject.dir, c.subject.dir.parent,
+                                                    c.subject.dir.parent.parent)]
+    return find_weights([*folders, run_dir, run_dir.parent], run_dir)
+
+
+def build_provenance(run: Run, weights: Path | None) -> list[Section]:
     """Training curves, intruder dimensions and the data card, each where it is found."""
     run_dir = find_run_dir(run.model_path)
     if run_dir is None:
         return [Section("Training", [Note(f"{run.model_path} is not a training run directory "
                                           "here: no curves or data card")])]
     sections = [Section("Training", build_training_blocks(run_dir))]
-    # beside the results, the evaluation folder, its parent, the run and the run's parent
-    folders = [p for c in run.comparisons for p in (c.subject.dir, c.subject.dir.parent,
-                                                    c.subject.dir.parent.parent)]
-    weights = find_weights([*folders, run_dir, run_dir.parent], run_dir)
     if weights:
         sections.append(Section("Intruder dimensions", build_weights_blocks(weights)))
     curated = find_curated_dir(run_dir)

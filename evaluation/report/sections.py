@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from ..benchmarks.closed_book import ClosedBookQA
-from ..benchmarks.panels import CAPABILITY, IMITATION
+from ..benchmarks.panels import CAPABILITY, IMITATION, PANELS
 from .comparison import Comparison, Run
 from .deltas import BootstrapSettings, Delta, compute_interval
 from .panels import find_class, find_spec
@@ -25,33 +25,73 @@ def build_panels(runs: list[Run], deltas: list[Delta], boot: BootstrapSettings) 
     method = (f"Each delta is tuned − base on the same items, with a {boot.confidence:.0%} "
               f"interval from a paired bootstrap over items ({boot.samples} resamples, seed "
               f"{boot.seed}): one draw of items for both models. Ratios (hallucination among "
-              "answered, instruction-level IFEval, win rate among judged pairs) and pooled "
-              "perplexity are recomputed on each resample; 'point only' metrics have no "
-              "per-item form. Green: the tuned model is better (lower for lower-is-better "
-              "metrics); bold: the interval excludes 0.")
+              "answered, instruction-level IFEval, win rate among judged pairs), pooled "
+              "perplexity and the length-adjusted win rate (refitted) are recomputed on each "
+              "resample; 'point only' metrics have no per-item form. A style statistic is "
+              "judged by its distance to the reference responses' value, not by a direction: "
+              "'gap closed' is (tuned − base) / (reference − base), 100% all the way to the "
+              "reference, over 100% past it, negative away from it. Green: the tuned model is "
+              "better (nearer the reference for a style statistic, lower for lower-is-better "
+              "metrics); red: worse; bold: the interval excludes 0.")
     labels = [r.label for r in runs]
     deltas = sorted(deltas, key=lambda d: (d.order, d.key, labels.index(d.run)))
     ci = f"{boot.confidence:.0%} CI"
+    panels = [*PANELS, *sorted({d.panel for d in deltas} - set(PANELS))]
     parts = [_panel(p, labels, [d for d in deltas if d.panel == p], ci)
-             for p in (IMITATION, CAPABILITY)]
+             for p in panels if p in (IMITATION, CAPABILITY) or any(d.panel == p for d in deltas)]
     return Section("Imitation vs capability", [Note(method), Columns(parts)])
+
+
+def panel_title(panel: str) -> str:
+    return PANEL_TITLES.get(panel, panel.capitalize())
 
 
 def _panel(panel: str, runs: list[str], deltas: list[Delta], ci: str) -> Section:
     if not deltas:
-        return Section(PANEL_TITLES[panel], [Note("no metric of this panel in the results")])
+        return Section(panel_title(panel), [Note("no metric of this panel in the results")])
     keys = list(dict.fromkeys(d.key for d in deltas))
-    forest = [ForestRow(key, next(d.higher_is_better for d in deltas if d.key == key),
+    forest = [ForestRow(key, _better_side(next(d for d in deltas if d.key == key)),
                         [_point(deltas, key, run) for run in runs]) for key in keys]
     reference = any(d.reference is not None for d in deltas)
-    header = ["metric", "run", "base", "tuned", *(["reference"] if reference else []),
-              "delta", ci, "n"]
-    rows = [[d.key + ("" if d.higher_is_better else " ↓"), d.run, _num(d.base), _num(d.tuned),
-             *([_num(d.reference)] if reference else []), *_delta_cells(d)] for d in deltas]
+    header = ["metric", "run", "base", "tuned", *(["reference", "gap closed"] if reference
+                                                  else []), "delta", ci, "n"]
+    rows = [[_label(d), d.run, _num(d.base), _num(d.tuned),
+             *([_num(d.reference), _gap_cell(d)] if reference else []), *_delta_cells(d)]
+            for d in deltas]
     numeric = set(range(2, len(header)))
-    return Section(PANEL_TITLES[panel], [
+    caption = (f"{panel} metrics (↓: lower is better; with a reference value: judged by the "
+               "distance to it)")
+    return Section(panel_title(panel), [
         Figure(f"{panel} panel: tuned − base", plot_forest(forest, runs, f"{panel} panel")),
-        Table(f"{panel} metrics (↓: lower is better)", header, rows, numeric=numeric)])
+        Table(caption if reference else f"{panel} metrics (↓: lower is better)", header, rows,
+              numeric=numeric)])
+
+
+def _label(d: Delta) -> str:
+    return d.key + ("" if d.higher_is_better or d.reference is not None else " ↓")
+
+
+def _better_side(d: Delta) -> bool | None:
+    """Which side of zero the forest plot shades as better: toward the reference for a style
+    statistic (none when the base is already there), else the metric's direction."""
+    if d.reference is None or d.base is None:
+        return d.higher_is_better
+    return None if d.at_reference else d.reference > d.base
+
+
+def format_gap(d: Delta) -> str:
+    """The share of the base-to-reference gap closed, in words where there is none."""
+    if d.reference is None or d.value is None:
+        return "—"
+    if d.at_reference:
+        moved = {1: "", 0: ", tuned there too", -1: ", tuned moved away"}[d.closer]
+        return f"base already at the reference{moved}"
+    return f"{d.gap_closed:.0%}"
+
+
+def _gap_cell(d: Delta) -> str | Cell:
+    text = format_gap(d)
+    return Cell(text, (d.tone + (" strong" if d.significant else "")).strip()) if d.tone else text
 
 
 def _point(deltas: list[Delta], key: str, run: str) -> tuple[float, float, float] | None:
@@ -66,9 +106,7 @@ def _delta_cells(d: Delta) -> list[str | Cell]:
     """[delta, interval (or why there is none), n]."""
     if d.value is None:
         return ["—", d.note or "—", "—"]
-    significant = (d.interval is not None and math.isfinite(d.interval.low)
-                   and not d.interval.low <= 0 <= d.interval.high)
-    tone = (d.tone + " strong").strip() if significant else d.tone
+    tone = (d.tone + " strong").strip() if d.significant else d.tone
     ci = (f"[{d.interval.low:+.3f}, {d.interval.high:+.3f}]"
           if d.interval and math.isfinite(d.interval.low) else "—")
     ci = " ".join(x for x in (ci if d.interval else "", d.note) if x) or "—"

@@ -4,18 +4,27 @@ against a local stub of an OpenAI-compatible endpoint; the local judge on the ti
 import json
 import logging
 import re
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import numpy as np
 import pytest
 
 from curation.core.config import UserError, compose_config
 from curation.core.engine import GenerationEngine
 from curation.core.io import read_jsonl, redact_secrets
 from evaluation import config as _schema  # noqa: F401  (registers the schemas)
+from evaluation.benchmarks import win_rate
 from evaluation.benchmarks.judges import Verdict, parse_verdict
 from evaluation.benchmarks.responses import build_instruction_prompt
-from evaluation.benchmarks.win_rate import PairwiseJudge, combine_verdicts, compute_lc_win_rate
+from evaluation.benchmarks.win_rate import (
+    PairwiseJudge,
+    combine_verdicts,
+    compute_length_adjusted_win_rate,
+    fit_length_adjusted,
+)
+from evaluation.report.bootstrap import ItemValues, compute_level_interval
 from evaluation.results import ModelInfo
 from evaluation.run import evaluate_model
 
@@ -228,18 +237,108 @@ def test_length_controlled_win_rate_discounts_a_length_biased_judge(tmp_path, ju
     answers = ["w " * (20 + m if sign > 0 else 20) for m, sign in sizes]
     references = ["w " * (20 if sign > 0 else 20 + m) for m, sign in sizes]
     result, _ = run_judge(tmp_path, judge_server, longer, answers, references, judge_workers=8)
-    win, lc = result.metrics["judge/win_rate"].value, result.metrics["judge/lc_win_rate"].value
+    metrics = result.metrics
+    win, lc = metrics["judge/win_rate"].value, metrics["judge/length_adjusted_win_rate"].value
     assert win == pytest.approx(0.7)
     assert abs(lc - 0.5) < 0.1 and lc < win - 0.1
+    assert "judge/lc_win_rate" not in metrics  # AlpacaEval's estimator: its own instructions only
+    assert result.settings["length_control_used"].startswith(
+        "length_adjusted_win_rate: unpenalised logistic GLM")
     assert [r["length_diff"] for r in result.samples[:4]] == [2, 2, 2, -2]
 
 
 def test_length_control_leaves_a_length_blind_preference_alone():
+    # 90% wins, the losses mirrored at +m and -m: no length dependence, so the slope's
+    # estimate is exactly 0 and the win rate at zero length difference is the raw 0.9
     diffs = [s * m for m in range(2, 82, 4) for s in (1, -1)]
-    prefs = [0.0 if k % 10 == 3 else 1.0 for k in range(len(diffs))]  # 90% wins, any length
-    assert compute_lc_win_rate(prefs, diffs) == pytest.approx(0.9, abs=0.02)
-    assert compute_lc_win_rate([1.0, 1.0], [5, -3]) == 1.0  # one class: the plain mean
-    assert compute_lc_win_rate([0.5, 0.5], [0, 0]) == pytest.approx(0.5)
+    prefs = [0.0 if k // 2 in (3, 14) else 1.0 for k in range(len(diffs))]
+    assert sum(prefs) / len(prefs) == 0.9
+    assert compute_length_adjusted_win_rate(prefs, diffs) == pytest.approx(0.9, abs=1e-6)
+    assert compute_length_adjusted_win_rate([1.0, 1.0], [5, -3]) == 1.0  # constant: the mean
+    assert compute_length_adjusted_win_rate([0.5, 0.5], [0, 0]) == pytest.approx(0.5)
+    assert compute_length_adjusted_win_rate([1.0, 0.0, 0.5], [4, 4, 4]) == 0.5  # constant length
+    # a failed judgment (NaN) is no item: the same as leaving the pair out
+    assert compute_length_adjusted_win_rate([1.0, np.nan, 0.0, 0.5, 1.0], [9, 3, -4, 1, 2]) == \
+        pytest.approx(compute_length_adjusted_win_rate([1.0, 0.0, 0.5, 1.0], [9, -4, 1, 2]))
+
+
+TRUE_SLOPE = 1.5  # with Δ ~ N(40, 60): raw win rate ≈ 0.63 while the win rate at Δ = 0 is 0.5
+
+
+def simulate_pairs(rng, n, intercept=0.0):
+    """Judged pairs with a known answer: P(win | Δ) = σ(intercept + 1.5·tanh(Δ / 60)), each
+    pair judged in two orders (so ties of 1/2 occur); the win rate at zero length difference
+    is σ(intercept) (0.5 by default), the raw one ≈ 0.63 because the candidate runs longer."""
+    diffs = np.round(rng.normal(40, 60, n))
+    p = 1 / (1 + np.exp(-(intercept + TRUE_SLOPE * np.tanh(diffs / 60))))
+    prefs = ((rng.random(n) < p).astype(float) + (rng.random(n) < p)) / 2
+    return prefs, diffs
+
+
+def test_length_adjusted_win_rate_is_not_shrunk_towards_the_raw_one():
+    """The L2-penalised fit this replaces gave 0.54-0.55 on average at 24 pairs (the raw rate
+    0.63 leaking back in through a shrunk length slope); the unpenalised fit is centred on the
+    true 0.5 at 24 pairs already."""
+    rng = np.random.default_rng(12)
+    sets = [simulate_pairs(rng, 24) for _ in range(400)]
+    raw = np.mean([p.mean() for p, _ in sets])
+    lc = fit_length_adjusted(np.stack([p for p, _ in sets]), np.stack([d for _, d in sets]))
+    assert 0.6 < raw < 0.66
+    assert abs(np.mean(lc) - 0.5) < 0.015 and abs(np.median(lc) - 0.5) < 0.02
+
+
+def test_length_adjusted_win_rate_is_the_unpenalised_maximum_likelihood():
+    """Checked against a general optimiser on the same likelihood (fractional outcomes)."""
+    from scipy.optimize import minimize
+
+    prefs, diffs = simulate_pairs(np.random.default_rng(3), 24)
+    x = np.tanh(diffs / diffs.std(ddof=1))
+
+    def nll(b):
+        z = b[0] + b[1] * x
+        return float(np.sum(np.logaddexp(0, z) - prefs * z))
+
+    b = minimize(nll, np.zeros(2), method="BFGS", options={"gtol": 1e-10}).x
+    assert compute_length_adjusted_win_rate(prefs, diffs) == pytest.approx(
+        1 / (1 + np.exp(-b[0])), abs=1e-6)
+
+
+@pytest.mark.parametrize("intercept", [0.0, 0.8])
+def test_length_adjusted_win_rate_and_its_interval_find_the_known_answer(intercept):
+    """At AlpacaEval's size (805 pairs) the estimate is near σ(intercept) (0.05 is about 3
+    standard errors there) and the report's percentile interval over pairs covers it, while
+    the raw win rate is well off."""
+    truth = 1 / (1 + np.exp(-intercept))
+    prefs, diffs = simulate_pairs(np.random.default_rng(7), 805, intercept)
+    estimate = compute_level_interval(ItemValues([str(i) for i in range(805)], prefs, diffs),
+                                      transform="length_adjusted", samples=1000, seed=1)
+    assert prefs.mean() - truth > 0.06
+    assert abs(estimate.value - truth) < 0.05
+    assert estimate.low < truth < estimate.high and estimate.high - estimate.low < 0.12
+    assert estimate.value == compute_length_adjusted_win_rate(prefs, diffs)
+
+
+def test_length_adjusted_interval_covers_the_truth_at_about_its_level():
+    """Over 80 simulated sets of 150 pairs the 95% interval covers 0.5 in at least 85% of them
+    (a shrunk or biased estimator falls far below)."""
+    rng = np.random.default_rng(21)
+    covered = 0
+    for k in range(80):
+        prefs, diffs = simulate_pairs(rng, 150)
+        est = compute_level_interval(ItemValues([str(i) for i in range(150)], prefs, diffs),
+                                     transform="length_adjusted", samples=400, seed=k)
+        covered += est.low <= 0.5 <= est.high
+    assert covered >= 68
+
+
+def test_outcomes_separated_by_length_fall_back_on_a_finite_fit():
+    """The candidate wins exactly when it is longer: the unpenalised estimate does not exist
+    (the slope runs to infinity); Firth's fit is finite and, the data being symmetric, 1/2."""
+    diffs = [1, 2, 3, 4, 5, -1, -2, -3, -4, -5]
+    prefs = [1.0] * 5 + [0.0] * 5
+    assert compute_length_adjusted_win_rate(prefs, diffs) == pytest.approx(0.5, abs=1e-6)
+    lopsided = compute_length_adjusted_win_rate([1.0] * 8 + [0.0] * 2, [*range(1, 9), -1, -2])
+    assert 0.0 < lopsided < 1.0
 
 
 def test_baseline_answers_can_come_from_another_evaluations_samples(tmp_path, judge_server):
@@ -315,7 +414,10 @@ def test_imitation_suite_runs_through_evaluate_and_report(tmp_path, tiny_model_d
     cfg = compose_config("report", [f"results=[{out}]", f"out={tmp_path / 'report'}"])
     markdown = (tmp_path / "report" / "report.md")
     report.run(cfg)
-    assert "judge/lc_win_rate" in markdown.read_text() and "ifeval/prompt_loose" in markdown.read_text()
+    text = markdown.read_text()
+    assert "judge/length_adjusted_win_rate" in text and "ifeval/prompt_loose" in text
+    # a model alone: no delta to give a verdict on, but its win rates with their intervals
+    assert "## Verdict" not in text and "Judged win rates against each model's baseline" in text
 
 
 def test_report_shows_a_failed_judgment_as_no_score(tmp_path, judge_server):
@@ -331,3 +433,80 @@ def test_report_shows_a_failed_judgment_as_no_score(tmp_path, judge_server):
     rows = [line for line in (tmp_path / "report" / "report.md").read_text().splitlines()
             if line.startswith("| r0 ")]
     assert rows and rows[0].rstrip(" |").endswith("—")
+
+
+def write_alpaca_set(path, instructions):
+    path.write_text(json.dumps([{"instruction": i, "output": "", "generator": "g",
+                                 "dataset": "d"} for i in instructions]), encoding="utf-8")
+    return str(path)
+
+
+def test_alpaca_eval_estimator_only_on_its_own_instructions(tmp_path, judge_server, monkeypatch):
+    """Prompts that are all AlpacaEval instructions get AlpacaEval's estimator (stubbed here: it
+    needs the hub) under its own name, with its interval; other prompts never do."""
+    calls = []
+
+    def fake(rows, *, samples, seed=0, confidence=0.95):
+        calls.append([r["alpaca_eval_index"] for r in rows])
+        return 0.41, 0.35, 0.47, "0.6.6"
+
+    monkeypatch.setattr(win_rate, "compute_alpaca_eval_lc", fake)
+    alpaca = write_alpaca_set(tmp_path / "ae.json", ["zero", "p1", "p0", "three"])
+    result, _ = run_judge(tmp_path, judge_server, lambda i, a, b, n: "A", ["a0", "a1"],
+                          ["r0", "r1"], alpaca_eval_set=alpaca)
+    assert calls == [[2, 1]] and [r["alpaca_eval_index"] for r in result.samples] == [2, 1]
+    got = values(result)
+    assert got["lc_win_rate"] == (0.41, 2) and got["lc_win_rate_low"] == (0.35, 2)
+    assert got["lc_win_rate_high"] == (0.47, 2) and "length_adjusted_win_rate" in got
+    assert "lc_win_rate: alpaca-eval 0.6.6 get_length_controlled_winrate" in \
+        result.settings["length_control_used"]
+
+    other = write_alpaca_set(tmp_path / "other.json", ["p0", "something else"])
+    result, _ = run_judge(tmp_path, judge_server, lambda i, a, b, n: "A", ["a0", "a1"],
+                          ["r0", "r1"], alpaca_eval_set=other)
+    assert "lc_win_rate" not in values(result) and len(calls) == 1
+    result, _ = run_judge(tmp_path, judge_server, lambda i, a, b, n: "A", ["a0", "a1"],
+                          ["r0", "r1"], alpaca_eval_set=alpaca, length_control="length_adjusted")
+    assert "lc_win_rate" not in values(result) and len(calls) == 1
+
+
+def test_alpaca_eval_estimator_unavailable_is_said_never_filled_in(tmp_path, judge_server,
+                                                                   monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "alpaca_eval", None)  # not installed
+    alpaca = write_alpaca_set(tmp_path / "ae.json", ["p0", "p1"])
+    with caplog.at_level(logging.WARNING, logger="evaluation.benchmarks.win_rate"):
+        result, _ = run_judge(tmp_path, judge_server, lambda i, a, b, n: "A", ["a0", "a1"],
+                              ["r0", "r1"], alpaca_eval_set=alpaca)
+    assert "lc_win_rate" not in values(result) and "length_adjusted_win_rate" in values(result)
+    assert "lc_win_rate: not computed (ModuleNotFoundError" in \
+        result.settings["length_control_used"]
+    assert "length-adjusted win rate only" in caplog.text
+
+
+def test_length_control_config_errors(tmp_path):
+    data = write_reference(tmp_path / "ref.jsonl", ["ref0"])
+    with pytest.raises(UserError, match="length_control"):
+        PairwiseJudge(data=data, length_control="glm").load_data()
+    with pytest.raises(UserError, match="alpaca_eval_set"):
+        PairwiseJudge(data=data, alpaca_eval_set=str(tmp_path / "missing.json")).load_data()
+
+
+def test_alpaca_eval_library_when_installed(tmp_path, monkeypatch):
+    """The real alpaca-eval estimator (optional extra ``alpaca``) on hub data stood in for by a
+    local file: the number is its own, between its interval's ends."""
+    glm = pytest.importorskip("alpaca_eval.metrics.glm_winrate")
+    rng = np.random.default_rng(0)
+    n = 60
+    gamed = tmp_path / "df_gamed.csv"
+    import pandas as pd
+
+    pd.DataFrame({"model": "gamed", "index": np.arange(n), "preference": rng.random(n),
+                  "instruction_difficulty": rng.normal(0, 1, n),
+                  "std_delta_len": rng.normal(0, 1, n), "not_gamed_baseline": False}).to_csv(
+        gamed, index=False)
+    monkeypatch.setattr(glm, "hf_hub_download", lambda **kwargs: str(gamed))
+    prefs, diffs = simulate_pairs(rng, n)
+    rows = [{"score": float(p), "generation": "w " * int(50 + d), "references": ["w " * 50],
+             "alpaca_eval_index": k} for k, (p, d) in enumerate(zip(prefs, diffs, strict=True))]
+    value, low, high, version = win_rate.compute_alpaca_eval_lc(rows, samples=5)
+    assert 0 < low <= value <= high < 1 and version

@@ -16,8 +16,10 @@ from evaluation.benchmarks.closed_book import ClosedBookQA
 from evaluation.benchmarks.panels import CAPABILITY, IMITATION, PANELS, MetricSpec
 from evaluation.benchmarks.win_rate import PairwiseJudge
 from evaluation.report.bootstrap import (
+    FITTED,
     TRANSFORMS,
     ItemValues,
+    compute_level_interval,
     compute_paired_interval,
     compute_statistic,
     pair_items,
@@ -86,7 +88,8 @@ def test_seeded_and_order_free():
 
 @pytest.mark.parametrize(("key", "panel"), [
     ("style/list_rate", IMITATION), ("style/length_correlation", IMITATION),
-    ("judge/lc_win_rate", IMITATION), ("ifeval/instruction_loose", IMITATION),
+    ("judge/lc_win_rate", IMITATION), ("judge/length_adjusted_win_rate", IMITATION),
+    ("judge/lc_win_rate_low", None), ("ifeval/instruction_loose", IMITATION),
     ("closed_book_qa/hallucination_rate", CAPABILITY), ("gsm8k/exact_match,flexible", CAPABILITY),
     ("arc_easy/acc_norm", CAPABILITY), ("truthfulqa/mc2", CAPABILITY),
     ("perplexity/perplexity", CAPABILITY),
@@ -105,7 +108,7 @@ def test_class_from_the_suite_config_beats_the_name():
 
 # a row every reader can read: a declared reader the report lacks fails, not a missing field
 ANY_ROW = {"score": 1.0, "abstained": False, "instructions": [], "loglikelihood": -1.0,
-           "tokens": 1, "bytes": 1}
+           "tokens": 1, "bytes": 1, "length_diff": 0}
 
 
 def test_every_shipped_benchmark_class_is_declared():
@@ -125,7 +128,7 @@ def test_every_shipped_benchmark_class_is_declared():
     for cls in {*targets.values(), *SHIPPED}:
         for pattern, spec in cls.metrics.items():
             assert spec.panel in (*PANELS, None), (cls.__name__, pattern)
-            assert spec.transform in TRANSFORMS, (cls.__name__, pattern)
+            assert spec.transform in {*TRANSFORMS, *FITTED}, (cls.__name__, pattern)
             if spec.item is not None:
                 read_item(ANY_ROW, spec, "metric,filter")
     assert set(DEFAULT_CLASSES.values()) <= set(SHIPPED)
@@ -221,7 +224,48 @@ def test_shipped_classes_keep_the_panels_order():
     ("judge/win_rate", {"score": None}, (0.0, 0.0)),
     ("judge/failure_rate", {"score": None}, (1.0, 1.0)),
     ("judge/position_consistency", {"score": 0.5}, (0.0, 1.0)),
-    ("style/mean_words", {"style": {"words": 42.0}}, (42.0, 1.0))])
+    ("style/mean_words", {"style": {"words": 42.0}}, (42.0, 1.0)),
+    ("judge/length_adjusted_win_rate", {"score": 0.5, "length_diff": -3}, (0.5, -3.0))])
 def test_item_readers(key, row, expected):
     _, spec = find_spec({}, key)
     assert read_item(row, spec, key.partition("/")[2]) == expected
+
+
+def test_a_failed_judgment_is_no_item_of_the_length_adjusted_fit():
+    _, spec = find_spec({}, "judge/length_adjusted_win_rate")
+    assert all(math.isnan(v) for v in read_item({"score": None, "length_diff": 4}, spec, "x"))
+
+
+def length_biased_pairs(rng, n):
+    """Judged pairs whose preference depends on length only: P(win) = σ(1.5·tanh(Δ/60))."""
+    diffs = np.round(rng.normal(40, 60, n))
+    p = 1 / (1 + np.exp(-1.5 * np.tanh(diffs / 60)))
+    prefs = ((rng.random(n) < p).astype(float) + (rng.random(n) < p)) / 2
+    return prefs, diffs
+
+
+def test_fitted_statistic_is_refitted_on_every_resample():
+    """The length-adjusted win rate through the bootstrap: the same pairs for base and tuned
+    give a zero-width delta interval; every resample is a fit of its own (batched = one by one)."""
+    prefs, diffs = length_biased_pairs(np.random.default_rng(5), 60)
+    same = values(prefs, diffs)
+    interval = compute_paired_interval(same, same, transform="length_adjusted", samples=300)
+    assert (interval.low, interval.high) == (0.0, 0.0)
+    idx = np.random.default_rng(0).integers(0, 60, size=(5, 60))
+    batched = compute_statistic(prefs[idx], diffs[idx], "length_adjusted", axis=1)
+    one_by_one = [compute_statistic(prefs[i], diffs[i], "length_adjusted") for i in idx]
+    assert batched == pytest.approx(one_by_one, abs=1e-9)
+    shifted = compute_paired_interval(same, values(np.minimum(prefs + 0.5, 1.0), diffs),
+                                      transform="length_adjusted", samples=300)
+    assert shifted.low > 0  # the tuned model wins more at every length
+
+
+def test_level_interval():
+    flat = compute_level_interval(values([0.75] * 20), samples=200)
+    assert (flat.value, flat.low, flat.high, flat.n) == (0.75, 0.75, 0.75, 20)
+    # two items 0 and 1: resampled means 0, 1/2, 1 -> the 95% interval is [0, 1]
+    assert compute_level_interval(values([0.0, 1.0]), samples=2000, seed=3) == type(flat)(
+        0.5, 0.0, 1.0, 2)
+    counted = compute_level_interval(values([1.0, 0.0, 0.0], den=[1, 1, 0]), samples=100)
+    assert (counted.value, counted.n) == (0.5, 2)  # a rate among the counted items
+    assert compute_level_interval(values([])) is None

@@ -30,12 +30,13 @@ from evaluation.report.deltas import BootstrapSettings, build_deltas
 from evaluation.report.provenance import build_card_blocks
 from evaluation.report.render import Figure
 from evaluation.report.run import run
+from evaluation.report.verdicts import judge_panel
 from evaluation.results import ModelInfo, Results, build_metric
 
 XSS = "<script>document.title='PWNED'</script>"
 CATEGORIES = ["HighlyKnown", "MaybeKnown", "WeaklyKnown", "Unknown"]
 BASE = ModelInfo("smollm2", "embedded:smollm2", "base")
-POINT_ONLY = {"style/length_correlation", "judge/lc_win_rate"}
+POINT_ONLY = {"style/length_correlation"}
 
 
 def capability(rng, skill):
@@ -267,7 +268,72 @@ def test_panels_side_by_side_with_forest_plots(built):
     assert float(delta) == pytest.approx(float(tuned) - float(base), abs=1.5e-3)
     low, high = map(float, re.fullmatch(r"\[(\S+), (\S+)\]", ci).groups())
     assert low <= float(delta) <= high and n == "24"
-    assert re.search(r"\| judge/lc_win_rate \| run-a \|.*\| point only: no per-item form \| — \|", md)
+    assert re.search(r"\| style/length_correlation \| run-a \|.*\| point only: no per-item form \| — \|",
+                     md)
+    # the length-adjusted win rate is refitted per resample: it has an interval
+    assert re.search(r"^\| judge/length_adjusted_win_rate \| run-a \|.* \| \[\S+, \S+\] \| 12 \|$",
+                     md, re.M)
+
+
+def test_report_opens_with_verdicts_computed_from_the_intervals(eval_root, built):
+    """One row per run and panel present, each the rule's sentence on the deltas the panels
+    show (same bootstrap settings), and the run whose weights were analysed gets their count."""
+    _, md, _ = built
+    assert md.index("## Verdict") < md.index("## Imitation vs capability")
+    verdict = md.split("\n## Verdict\n")[1].split("\n## ")[0]
+    runs = group_runs(pair_results(collect_results([str(eval_root)])))
+    deltas = [d for r in runs for d in build_deltas(r, BootstrapSettings(400))]
+    expected = {("run-a", "Imitation"), ("run-a", "Capability"), ("run-b", "Capability")}
+    for run_label, panel in expected:
+        sentence = judge_panel([d for d in deltas if d.run == run_label
+                                and d.panel == panel.lower()])
+        assert f"| {run_label} | {panel} | {sentence} |" in verdict
+    rows = re.findall(r"^\| (run-\w) \| (\w+) \|", verdict, re.M)
+    assert set(rows) == expected | {("run-a", "Weights")} and len(rows) == 4
+    assert "| run-a | Weights | 7 intruder dimensions (top-10 singular vectors, ε = 0.5) in 2 " \
+           "of 2 adapted matrices (lora); control (full): 1" in verdict
+    # perplexity rose for both runs (worse although positive), by more than its interval
+    assert re.search(r"\| run-b \| Capability \| \d+ of 12 metrics changed significantly "
+                     r"\(.*worse: [^)]*perplexity/perplexity \+", verdict)
+    assert "style moved toward the reference on " in verdict
+
+
+def test_judged_win_rates_have_level_intervals_and_name_their_estimator(built):
+    _, md, _ = built
+    table = md.split("Judged win rates against each model's baseline")[1].split("\n#")[0]
+    rows = re.findall(r"^\| (judge/\w+) \| (run-a: [^|]+) \| (\S+) \| \[(\S+), (\S+)\] \| "
+                      r"(\d+) \| ([^|]+) \|$", table, re.M)
+    assert [(r[0], r[1].strip()) for r in rows] == [
+        ("judge/win_rate", "run-a: smollm2 (base)"),
+        ("judge/length_adjusted_win_rate", "run-a: smollm2 (base)"),
+        ("judge/win_rate", "run-a: run-a (tuned)"),
+        ("judge/length_adjusted_win_rate", "run-a: run-a (tuned)")]
+    for key, _, value, low, high, n, estimator in rows:
+        assert float(low) <= float(value) <= float(high) and n == "11"  # one pair failed
+        assert estimator.startswith("raw" if key.endswith("/win_rate") else "length-adjusted")
+
+
+def test_style_statistics_show_the_gap_closed_and_are_coloured_by_distance(built):
+    """Beside the raw base, tuned and reference values: the share of the gap closed, and the
+    colour says nearer to (green) or farther from (red) the reference, whatever the sign."""
+    _, md, html = built
+    panel = panels_section(md)
+    for stat in ("list_rate", "heading_rate", "mean_words", "refusal_rate", "hedge_rate"):
+        row = next(line for line in panel.splitlines()
+                   if line.startswith(f"| style/{stat} | run-a |"))
+        base, tuned, ref, gap, delta = [c.strip() for c in row.split("|")[3:8]]
+        b, t, r = float(base), float(tuned), float(ref)
+        if abs(r - b) < 1e-9:
+            assert gap.startswith("base already at the reference")
+        else:  # from the 3-decimal values shown: within their rounding
+            assert abs(float(gap.rstrip("%")) - 100 * (t - b) / (r - b)) <= 3, (stat, gap)
+        cells = re.search(rf"<tr><td>style/{stat}</td><td>run-a</td>(.*?)</tr>", html).group(1)
+        tone = "better" if abs(t - r) < abs(b - r) else "worse"
+        assert re.search(rf'<td class="num {tone}( strong)?">{re.escape(delta)}</td>', cells), stat
+    # heading use fell toward a reference that uses fewer headings: better, not worse
+    heading = next(line for line in panel.splitlines()
+                   if line.startswith("| style/heading_rate | run-a |"))
+    assert heading.split("|")[7].strip().startswith("-")
 
 
 def test_delta_colour_respects_direction(built):
@@ -371,7 +437,7 @@ def test_panels_list_metrics_in_declaration_order(built):
     assert keys == [
         *(f"style/{m}" for m in ("list_rate", "heading_rate", "mean_words", "refusal_rate",
                                  "hedge_rate", "unigram_f1", "length_correlation")),
-        *(f"judge/{m}" for m in ("win_rate", "lc_win_rate", "position_consistency",
+        *(f"judge/{m}" for m in ("win_rate", "length_adjusted_win_rate", "position_consistency",
                                  "failure_rate")),
         *(f"ifeval/{m}" for m in ("prompt_strict", "prompt_loose", "instruction_strict",
                                   "instruction_loose")),
