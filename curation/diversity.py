@@ -44,35 +44,118 @@ def assign_clusters(emb: np.ndarray, centroids: np.ndarray, block: int = 65536) 
     return _nearest(emb, np.asarray(centroids, dtype=np.float32), block)[0]
 
 
-def semdedup(emb: np.ndarray, priority: Sequence[float] | np.ndarray, *, eps: float,
-             k: int | None = None, seed: int = 0, block: int = 2048,
-             labels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+SEMDEDUP_RULES = ("original", "kept_only")
+KEEP_ORDERS = ("hard", "easy", "random", "index")
+
+
+def semdedup(emb: np.ndarray, priority: Sequence[float] | np.ndarray | None = None, *,
+             eps: float, k: int | None = None, seed: int = 0, block: int = 2048,
+             labels: np.ndarray | None = None, rule: str = "original",
+             keep: str = "hard") -> tuple[np.ndarray, np.ndarray]:
     """SemDeDup (Abbas et al., 2023): ``(keep_mask, duplicate_of)``.
 
-    Rows are clustered (spherical k-means, ``k`` ≈ N/1000 by default, or the given ``labels``);
-    within each cluster rows are walked by descending ``priority`` (ties: lower index first) and
-    a row is dropped when its cosine to a row already *kept* in the same cluster exceeds
-    ``1 - eps``. ``duplicate_of[i]`` is the most similar such kept row, or -1 for kept rows.
+    Rows are clustered (spherical k-means, ``k`` ≈ N/1000 by default, or the given ``labels``)
+    and each cluster is put in keep order: descending ``priority`` when given (NaN last), then
+    by ``keep``, then lower index first. ``keep`` is the reference code's ``which_to_keep``:
+
+    - ``hard`` (its default): farthest from the cluster centroid first, so the least typical
+      row of a group of duplicates is the one kept;
+    - ``easy``: nearest to the centroid first; ``random``: a permutation seeded by ``seed``;
+    - ``index``: input order (the earlier row is kept).
+
+    The centroid is the normalised mean of the cluster's rows (the spherical k-means centroid of
+    the final assignment). ``rule`` decides which earlier rows count:
+
+    - ``original`` (the paper's and facebookresearch/SemDeDup's): a row is dropped when its
+      cosine to ANY earlier row of its cluster exceeds ``1 - eps`` (``M = triu(S, 1).max(0)``,
+      drop where ``M > 1 - eps``), whether that row was kept or not. A chain a~b, b~c with
+      a≁c loses b and c.
+    - ``kept_only``: a row is dropped when its cosine to an earlier *kept* row exceeds
+      ``1 - eps`` (the greedy walk; in the chain above only b goes).
+
+    ``duplicate_of[i]`` is the most similar earlier row that counted (the first in keep order
+    on ties), or -1 for kept rows. Deterministic: the same inputs and ``seed`` give the same bytes.
     """
+    if rule not in SEMDEDUP_RULES:
+        raise ValueError(f"semdedup rule must be one of {SEMDEDUP_RULES}, not {rule!r}")
+    if keep not in KEEP_ORDERS:
+        raise ValueError(f"semdedup keep must be one of {KEEP_ORDERS}, not {keep!r}")
     n = len(emb)
-    priority = np.asarray(priority, dtype=np.float64)
+    priority = np.zeros(n) if priority is None else np.asarray(priority, dtype=np.float64)
     if priority.shape != (n,):
         raise ValueError(f"priority has shape {priority.shape}, expected ({n},)")
-    keep = np.zeros(n, dtype=bool)
+    kept = np.zeros(n, dtype=bool)
     duplicate_of = np.full(n, -1, dtype=np.int64)
     if n == 0:
-        return keep, duplicate_of
+        return kept, duplicate_of
     if labels is None:
         k = k if k is not None else default_num_clusters(n)
         labels = assign_clusters(emb, fit_spherical_kmeans(emb, k, seed=seed))
     labels = np.asarray(labels)
     # NaN priorities sort last (lowest priority); -0.0 == 0.0 keeps ties by index
-    order = np.lexsort((np.arange(n), -priority, labels))
+    order = np.lexsort((np.arange(n), _keep_key(emb, labels, keep, seed), -priority, labels))
+    threshold = 1.0 - eps
     for walk in np.split(order, np.flatnonzero(np.diff(labels[order])) + 1):
-        kept, dup = _greedy_walk(emb, walk, 1.0 - eps, len(walk), block)
-        keep[kept] = True
+        if rule == "kept_only":
+            idx, dup = _greedy_walk(emb, walk, threshold, len(walk), block)
+            kept[idx] = True
+        else:
+            best, dup = _max_to_earlier(emb, walk, block)
+            kept[walk] = ~(best > threshold)
+            dup[kept[walk]] = -1
         duplicate_of[walk] = dup
-    return keep, duplicate_of
+    return kept, duplicate_of
+
+
+def _keep_key(emb: np.ndarray, labels: np.ndarray, keep: str, seed: int,
+              block: int = 65536) -> np.ndarray:
+    """The sort key (ascending) that puts each cluster in ``keep`` order (ties: lower index)."""
+    n = len(emb)
+    if keep == "index":
+        return np.zeros(n)
+    if keep == "random":
+        return np.random.default_rng(seed).permutation(n).astype(np.float64)
+    # cosine to the normalised mean of the row's cluster, in float64 so sums do not depend on
+    # the block size; hard: lowest cosine (farthest) first, easy: highest first
+    ids, dense = np.unique(labels, return_inverse=True)
+    sums = np.zeros((len(ids), emb.shape[1]), dtype=np.float64)
+    for lo in range(0, n, block):
+        part = dense[lo:lo + block]
+        by = np.argsort(part, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(part[by]) != 0])
+        x = _rows(emb, slice(lo, lo + block)).astype(np.float64)[by]
+        sums[part[by][starts]] += np.add.reduceat(x, starts, axis=0)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    centroids = sums / np.where(norms > 0, norms, 1.0)
+    cos = np.empty(n, dtype=np.float64)
+    for lo in range(0, n, block):
+        x = _rows(emb, slice(lo, lo + block)).astype(np.float64)
+        cos[lo:lo + block] = np.einsum("ij,ij->i", x, centroids[dense[lo:lo + block]])
+    return cos if keep == "hard" else -cos
+
+
+def _max_to_earlier(emb: np.ndarray, walk: np.ndarray, block: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """For each position of ``walk``: the highest cosine to an earlier row of the walk (-inf for
+    the first) and that row (first in walk order on ties): the column maxima of the strictly
+    upper triangle of the walk's similarity matrix, ``block`` × ``block`` products at a time."""
+    m = len(walk)
+    x = _rows_in_order(emb, walk)
+    best = np.full(m, -np.inf, dtype=np.float32)
+    at = np.full(m, -1, dtype=np.int64)
+    for lo in range(0, m, block):
+        cols = x[lo:lo + block]
+        for plo in range(0, min(lo + block, m), block):
+            sims = x[plo:plo + block] @ cols.T  # rows: earlier candidates, columns: this block
+            if plo + block > lo:  # the diagonal block: only strictly earlier rows count
+                rows = np.arange(plo, plo + len(sims))[:, None]
+                sims[rows >= np.arange(lo, lo + len(cols))[None, :]] = -np.inf
+            top = sims.argmax(axis=0)
+            value = sims[top, np.arange(len(cols))]
+            better = value > best[lo:lo + len(cols)]  # strict: an earlier block wins ties
+            best[lo:lo + len(cols)][better] = value[better]
+            at[lo:lo + len(cols)][better] = plo + top[better]
+    return best, np.where(at >= 0, walk[np.maximum(at, 0)], -1)
 
 
 def default_num_clusters(n: int) -> int:

@@ -132,25 +132,32 @@ def test_quality_filters_and_ifd_scoring_are_wired(tmp_path, cache_dir):
 
 def test_planted_near_duplicates_in_sample_chats_are_removed(tmp_path, cache_dir):
     """data/chats plants near-duplicates (listed in data/README.md): semantic dedup with MiniLM
-    finds them and keeps the original."""
+    finds them and keeps one of each pair (by default SemDeDup's ``hard`` order: the one farther
+    from its cluster's centroid; ``dedup.keep=index``: the original, which comes first)."""
     import re
 
 
     readme = (PROJECT_ROOT / "data/README.md").read_text()
     pairs = re.findall(r"^\| `(chat-\d+)` \| `(chat-\d+)` \| near_dup", readme, re.M)
     assert len(pairs) >= 15
-    out = tmp_path / "chats"
-    manifest = run(compose_config("curate", [
-        f"input={PROJECT_ROOT / 'data/chats/chats.jsonl'}", f"out={out}", "model=tiny",
-        "probe=none", "filters=none", "budget=1000", "show_progress=false"]))
-    # case- or whitespace-only copies already go at exact dedup
-    dropped = {f["id"]: f for f in read_jsonl(out / "filtered.jsonl")
-               if f["step"] in ("semantic_dedup", "exact_dedup")}
-    found = [(orig, dup) for orig, dup in pairs if dup in dropped]
-    assert len(found) == len(pairs)
-    for orig, dup in found:
-        assert orig in dropped[dup]["reason"]
-    assert not any(orig in dropped for orig, _ in pairs)  # the original copy is kept
+
+    def curate_chats(name, *overrides):
+        out = tmp_path / name
+        manifest = run(compose_config("curate", [
+            f"input={PROJECT_ROOT / 'data/chats/chats.jsonl'}", f"out={out}", "model=tiny",
+            "probe=none", "filters=none", "budget=1000", "show_progress=false", *overrides]))
+        # case- or whitespace-only copies already go at exact dedup
+        dropped = {f["id"]: f for f in read_jsonl(out / "filtered.jsonl")
+                   if f["step"] in ("semantic_dedup", "exact_dedup")}
+        return manifest, out, dropped
+
+    manifest, out, dropped = curate_chats("chats")
+    for orig, dup in pairs:  # exactly one of each pair goes, naming the other
+        assert (orig in dropped) != (dup in dropped), (orig, dup)
+        gone, other = (orig, dup) if orig in dropped else (dup, orig)
+        assert other in dropped[gone]["reason"]
+    _, _, by_index = curate_chats("chats_index", "+dedup.keep=index")
+    assert all(dup in by_index and orig not in by_index for orig, dup in pairs)
     assert manifest["counts"]["kept"] + manifest["counts"]["filtered"] + \
         manifest["counts"]["rejected"] == manifest["counts"]["rows_in"]
     assert (out / "plots/embedding_map.png").exists()

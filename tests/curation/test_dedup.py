@@ -48,14 +48,65 @@ def test_step_drops_near_duplicates_and_keeps_the_best_scored_copy():
     assert result.dataset["sel_cluster"] == [0] * len(kept)  # 12 rows: one cluster
 
 
-def test_step_without_priority_keeps_the_earlier_row_and_is_deterministic():
+def test_step_without_priority_keeps_by_keep_order_and_is_deterministic():
     ds = Dataset.from_list(make_rows())
-    step = SemanticDedupStep(provider(stub_vectors()), k=3, seed=1)
+    # index: the earlier row of each pair is kept
+    step = SemanticDedupStep(provider(stub_vectors()), k=3, seed=1, keep="index")
     first, second = apply_step(step, ds), apply_step(step, ds)
     assert {f["id"] for f in first.filtered} == {"r9", "r10"}
     assert first.dataset["sel_cluster"] == second.dataset["sel_cluster"]
     assert first.dataset["id"] == second.dataset["id"]
     assert set(first.dataset["sel_cluster"]) <= {0, 1, 2}
+    # hard (the default): of r2 and its noisy copy r9, the one farther from their cluster's
+    # centroid is kept; r5 and r10 are identical, so the earlier one is kept
+    step = SemanticDedupStep(provider(stub_vectors()), k=3, seed=1)
+    hard, vectors = apply_step(step, ds), stub_vectors()
+    cluster = dict(zip(ds["id"], step.annotate(ds)["sel_cluster"], strict=True))
+    assert cluster["r2"] == cluster["r9"]
+    centre = np.sum([v for i, v in vectors.items() if cluster[i] == cluster["r2"]], axis=0)
+    farther = min(("r2", "r9"), key=lambda i: float(vectors[i] @ centre))
+    assert {f["id"] for f in hard.filtered} == {({"r2", "r9"} - {farther}).pop(), "r10"}
+
+
+def test_step_rules_differ_on_a_chain_and_name_a_dropped_row():
+    """a~b, b~c, a≁c in input order: the original rule drops b and c (c's nearest earlier row
+    b is dropped itself, and the reason says so), kept_only drops b only."""
+    angles = {"r0": 0.0, "r1": 0.3, "r2": 0.6}
+    vectors = {i: np.array([np.cos(t), np.sin(t)], dtype=np.float32) for i, t in angles.items()}
+    ds = Dataset.from_list(make_rows(3))
+    eps = float(1 - np.cos(0.45))
+    original = apply_step(SemanticDedupStep(provider(vectors), eps=eps, keep="index"), ds)
+    assert original.dataset["id"] == ["r0"]
+    reasons = {f["id"]: f["reason"] for f in original.filtered}
+    assert reasons["r1"].startswith("near-duplicate of r0 (cosine 0.955")
+    assert "dropped too" not in reasons["r1"]
+    assert reasons["r2"].startswith("near-duplicate of r1 (cosine 0.955")
+    assert reasons["r2"].endswith("; that row is dropped too)")
+    kept_only = apply_step(SemanticDedupStep(provider(vectors), eps=eps, keep="index",
+                                             rule="kept_only"), ds)
+    assert kept_only.dataset["id"] == ["r0", "r2"]
+    # hard keeps the two ends, whichever the rule
+    assert apply_step(SemanticDedupStep(provider(vectors), eps=eps), ds).dataset["id"] == \
+        ["r0", "r2"]
+
+
+def test_step_reads_rule_and_keep_from_the_config():
+    from types import SimpleNamespace
+
+    from curation.dedup import DEFAULT_KEEP, DEFAULT_RULE
+
+    context = SimpleNamespace(embeddings=lambda: provider(stub_vectors()))
+    base = dict(semantic=True, eps=0.1, k=None, priority=None, open_ended_only=True)
+    cfg = SimpleNamespace(seed=0, dedup=SimpleNamespace(**base))
+    (step,) = SemanticDedupStep.from_config(cfg, None, context)
+    assert (step.rule, step.keep) == (DEFAULT_RULE, DEFAULT_KEEP) == ("original", "hard")
+    cfg.dedup = SimpleNamespace(**base, rule="kept_only", keep="random")
+    (step,) = SemanticDedupStep.from_config(cfg, None, context)
+    assert (step.rule, step.keep) == ("kept_only", "random")
+    with pytest.raises(UserError, match="dedup.rule"):
+        SemanticDedupStep(provider(stub_vectors()), rule="any")
+    with pytest.raises(UserError, match="dedup.keep"):
+        SemanticDedupStep(provider(stub_vectors()), keep="farthest")
 
 
 def test_step_refuses_a_missing_priority_column_and_bad_eps():

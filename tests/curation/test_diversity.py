@@ -74,32 +74,117 @@ def test_score_first_ties_and_nan_scores():
     assert score_first_select(emb, [1, 1, np.nan, 1], 4, tau=0.5).tolist() == [0, 1, 3, 2]
 
 
-@pytest.mark.parametrize("seed", range(5))
+def naive_semdedup(emb, priority, labels, threshold, rule, key):
+    """The paper's loop per cluster: sort by (priority desc, key, index); ``original`` compares
+    with every earlier row (``triu(S, 1).max(0)``), ``kept_only`` with earlier kept rows."""
+    keep, dup = np.zeros(len(emb), bool), np.full(len(emb), -1)
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        walk = members[np.lexsort((members, key[members], -priority[members]))]
+        if rule == "kept_only":
+            kept, d = naive_greedy(emb, walk, threshold, 10**9)
+            keep[kept] = True
+            dup[members] = d[members]
+            continue
+        sims = emb[walk] @ emb[walk].T
+        for j in range(1, len(walk)):
+            earlier = sims[:j, j]
+            if earlier.max() > threshold:
+                dup[walk[j]] = walk[int(earlier.argmax())]
+        keep[walk] = dup[walk] == -1
+    return keep, dup
+
+
+def centroid_cos(emb, labels):
+    cos = np.empty(len(emb))
+    for c in np.unique(labels):
+        m = labels == c
+        centre = emb[m].astype(np.float64).sum(axis=0)
+        cos[m] = emb[m].astype(np.float64) @ (centre / np.linalg.norm(centre))
+    return cos
+
+
+@pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("block", [3, 64, 2048])
-def test_semdedup_equals_naive_reference(seed, block):
+@pytest.mark.parametrize("rule", ["original", "kept_only"])
+@pytest.mark.parametrize("keep", ["index", "hard", "easy"])
+def test_semdedup_equals_naive_reference(seed, block, rule, keep):
     emb = make_embeddings(300, seed=seed, dup_share=0.5, noise=0.2)
     rng = np.random.default_rng(seed)
     priority, labels = rng.integers(0, 5, 300).astype(float), rng.integers(0, 3, 300)
-    keep, dup = semdedup(emb, priority, eps=0.2, labels=labels, block=block)
-    want_keep, want_dup = np.zeros(300, bool), np.full(300, -1)
-    for c in range(3):
-        members = np.flatnonzero(labels == c)
-        walk = members[np.lexsort((members, -priority[members]))]  # ties: lower index first
-        kept, d = naive_greedy(emb, walk, 0.8, 10**9)
-        want_keep[kept] = True
-        want_dup[members] = d[members]
-    np.testing.assert_array_equal(keep, want_keep)
-    np.testing.assert_array_equal(dup, want_dup)
+    got = semdedup(emb, priority, eps=0.2, labels=labels, block=block, rule=rule, keep=keep)
+    cos = centroid_cos(emb, labels)
+    key = {"index": np.zeros(300), "hard": cos, "easy": -cos}[keep]
+    want = naive_semdedup(emb, priority, labels, 0.8, rule, key)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
 
 
-def test_semdedup_compares_against_kept_rows_only():
-    # b is close to a, c is close to b but not to a: b is dropped, so c must be kept
-    a = np.array([1.0, 0.0])
-    b = np.array([np.cos(0.3), np.sin(0.3)])
-    c = np.array([np.cos(0.6), np.sin(0.6)])
-    emb = np.stack([a, b, c]).astype(np.float32)
-    keep, dup = semdedup(emb, [3, 2, 1], eps=1 - np.cos(0.45))
+def chain():
+    """a~b (cos 0.955), b~c (0.955), a≁c (0.825) at 1 - eps = 0.9; a is farthest from the
+    centroid of the three, b nearest."""
+    angles = np.array([0.0, 0.3, 0.6])
+    return np.stack([np.cos(angles), np.sin(angles)], axis=1).astype(np.float32)
+
+
+def test_chain_differs_between_rules():
+    emb, eps = chain(), 1 - np.cos(0.45)
+    keep, dup = semdedup(emb, [3, 2, 1], eps=eps, rule="kept_only")
+    # b is dropped, so c is compared with a only and kept
     assert keep.tolist() == [True, False, True] and dup.tolist() == [-1, 0, -1]
+    keep, dup = semdedup(emb, [3, 2, 1], eps=eps, rule="original")
+    # the paper's rule: c is closer than 1 - eps to b, an earlier row, though b was dropped
+    assert keep.tolist() == [True, False, False] and dup.tolist() == [-1, 0, 1]
+    assert semdedup(emb, [3, 2, 1], eps=eps)[0].tolist() == [True, False, False]  # the default
+
+
+def test_keep_orders_choose_the_kept_row():
+    emb, eps = chain(), 1 - np.cos(0.45)
+    # hard: the rows farthest from the centroid (a and c) come first and are both kept; b,
+    # nearest the centroid, is last and dropped, under either rule
+    for rule in ("original", "kept_only"):
+        keep, dup = semdedup(emb, eps=eps, keep="hard", rule=rule)
+        assert keep.tolist() == [True, False, True] and dup[1] in (0, 2)
+    # easy: b, nearest the centroid, first; a and c each lose to b
+    keep, dup = semdedup(emb, eps=eps, keep="easy")
+    assert keep.tolist() == [False, True, False] and dup.tolist() == [1, -1, 1]
+    assert semdedup(emb, eps=eps, keep="easy", rule="kept_only")[0].tolist() == [False, True,
+                                                                                   False]
+    # index: input order; reversed (c, b, a) the original rule keeps c alone
+    assert semdedup(emb[::-1].copy(), eps=eps, keep="index")[0].tolist() == [True, False, False]
+    # a priority column comes before the keep order: b first, and a and c lose to it
+    assert semdedup(emb, [0, 1, 0], eps=eps, keep="hard")[0].tolist() == [False, True, False]
+    with pytest.raises(ValueError, match="keep"):
+        semdedup(emb, eps=eps, keep="farthest")
+    with pytest.raises(ValueError, match="rule"):
+        semdedup(emb, eps=eps, rule="any")
+
+
+def test_semdedup_random_keep_is_seeded_and_deterministic():
+    emb = make_embeddings(400, seed=7, dup_share=0.6, noise=0.1)
+    labels = np.random.default_rng(7).integers(0, 4, 400)
+    runs = {seed: semdedup(emb, eps=0.1, labels=labels, keep="random", seed=seed)
+            for seed in (0, 1)}
+    again = semdedup(emb, eps=0.1, labels=labels, keep="random", seed=0)
+    assert runs[0][0].tobytes() == again[0].tobytes() and runs[0][1].tobytes() == again[1].tobytes()
+    assert not np.array_equal(runs[0][0], runs[1][0])  # another seed keeps other copies
+    assert runs[0][0].sum() < 400
+
+
+def test_original_rule_drops_a_superset_of_kept_only():
+    # 60 random walks of 6 small steps: consecutive rows are near-duplicates, the ends not
+    rng = np.random.default_rng(3)
+    walks = [rng.standard_normal(32)]
+    for _ in range(359):
+        step = walks[-1] / np.linalg.norm(walks[-1]) + 0.3 * rng.standard_normal(32) / np.sqrt(32)
+        walks.append(step if len(walks) % 6 else rng.standard_normal(32))
+    emb = np.stack([w / np.linalg.norm(w) for w in walks]).astype(np.float32)
+    labels = rng.integers(0, 3, 360)
+    for keep in ("hard", "easy", "index", "random"):
+        original = semdedup(emb, eps=0.1, labels=labels, keep=keep)[0]
+        kept_only = semdedup(emb, eps=0.1, labels=labels, keep=keep, rule="kept_only")[0]
+        assert not (~kept_only & original).any()  # every kept_only drop is an original drop
+        assert original.sum() < kept_only.sum()  # and chains make the original drop more
 
 
 def test_semdedup_finds_planted_copies_and_keeps_best_scored(tmp_path):
