@@ -1,5 +1,24 @@
 """Selection under a budget (rows not selected are filtered with the reason), and the policy for
-QA rows the base model does not know."""
+QA rows the base model does not know.
+
+``score_first`` is DEITA's selection rule (Liu et al., 2024, "What Makes Good Data for
+Alignment?"): walk the rows by a score, highest first, and keep a row only if its cosine to every
+row kept so far is ≤ ``tau``. DEITA's score is its "evol score", complexity × quality, each from
+a LLaMA-13B scorer, on LLaMA embeddings with τ = 0.9. Here the rule runs on all-MiniLM-L6-v2
+embeddings, whose cosines sit far lower (DEITA's 0.9 rejects almost nothing once SemDeDup has
+removed cos > 0.9), so :data:`DEFAULT_TAU` was measured for MiniLM by
+``benchmarks/calibrate_tau.py`` (its docstring holds the table and the rule that picked it).
+The presets (``select=deita_ifd``, ``experiment=lima``) take IFD (``score_ifd``, from
+``score=ifd``) as the score: DEITA's rule with IFD as the score, not DEITA's scorers.
+
+Any numeric column works as the score (``select.score_column``). To use DEITA's own scorers
+(``hkust-nlp/deita-complexity-scorer`` and ``hkust-nlp/deita-quality-scorer`` on the hub; each
+prompts a fine-tuned LLaMA and reads the probabilities of the answers "1"…"6", score = Σ p·k)
+where the hub is reachable, write a :class:`~curation.steps.Filter` of your own whose
+``annotate`` adds e.g. ``score_deita`` = complexity × quality and whose ``drops`` returns
+``{}``; list it in ``filters.steps`` (``{_target_: my_package.DeitaScorer}``) and select with
+``select=deita_ifd select.score_column=score_deita`` (or a preset of your own).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +36,8 @@ from .diversity import kcenter_greedy, score_first_select
 from .steps import Filter, Selector
 
 STRATEGIES = ("known_first", "random", "score_first", "kcenter")
+# DEITA's rule on MiniLM embeddings: benchmarks/calibrate_tau.py (table and rule in its docstring)
+DEFAULT_TAU = 0.65
 
 
 @dataclass
@@ -25,13 +46,15 @@ class SelectConfig:
 
     name: str = "known_first"
     # known_first: probed-known QA rows first, then the rest (seeded order within each tier)
-    # random: seeded order | score_first: DEITA (by score_column, skipping rows closer than tau
-    # to a kept row) | kcenter: greedy coverage of the embedding space
+    # random: seeded order | score_first: DEITA's rule (by score_column, skipping rows closer
+    # than tau to a kept row) | kcenter: greedy coverage of the embedding space
     strategy: str = "known_first"
     unknown: str = "keep"  # keep | drop | relabel_idk (SliCK: what to do with Unknown facts)
     idk_answer: str = "I don't know."
-    score_column: str | None = None  # score_first: rank by this column, highest first
-    tau: float = 0.9  # score_first: max cosine to the kept set (calibrated for MiniLM)
+    score_column: str | None = None  # score_first: rank by this column (any scorer's), highest first
+    # score_first: max MiniLM cosine to the kept set (benchmarks/calibrate_tau.py; DEITA's 0.9
+    # was for LLaMA embeddings)
+    tau: float = DEFAULT_TAU
     category_mix: dict[str, float] = field(default_factory=dict)  # probe_category -> share
     quotas: dict[str, dict[str, float]] = field(default_factory=dict)  # column -> value -> quota
     kcenter_pool_cap: int | None = 100_000

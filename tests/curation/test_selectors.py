@@ -1,4 +1,7 @@
-"""Selection under a budget: strategies, quotas, knowledge policies, presets."""
+"""Selection under a budget: strategies, quotas, knowledge policies, presets, and the walk
+measurements of ``benchmarks/calibrate_tau.py``."""
+
+import importlib.util
 
 import numpy as np
 import pytest
@@ -6,8 +9,9 @@ from datasets import Dataset
 
 from curation import config as _schema  # noqa: F401  (registers the schema)
 from curation.core.config import UserError, compose_config
-from curation.selectors import BudgetSelector, KnowledgePolicyStep, SelectConfig
-from curation.steps import apply_step
+from curation.selectors import DEFAULT_TAU, BudgetSelector, KnowledgePolicyStep, SelectConfig
+from curation.steps import Filter, apply_step
+from tests import PROJECT_ROOT
 
 CATS = ["HighlyKnown", "MaybeKnown", "WeaklyKnown", "Unknown"]
 
@@ -112,7 +116,7 @@ def test_knowledge_policies():
 
 @pytest.mark.parametrize("preset, budget, strategy", [
     ("experiment=lima", 1000, "score_first"), ("experiment=qa_activation", 60, "kcenter"),
-    ("select=deita", 100, "score_first"), ("select=maybeknown_heavy", 100, "random")])
+    ("select=deita_ifd", 100, "score_first"), ("select=maybeknown_heavy", 100, "random")])
 def test_presets_compose(preset, budget, strategy):
     cfg = compose_config("curate", ["input=x", "out=o", preset])
     assert cfg.budget == budget and cfg.select.strategy == strategy
@@ -122,11 +126,73 @@ def test_presets_compose(preset, budget, strategy):
 def test_experiments_set_several_groups_at_once():
     lima = compose_config("curate", ["input=x", "out=o", "experiment=lima"])
     assert lima.score.enabled and lima.select.name == "lima"
-    assert (lima.select.score_column, lima.select.tau, lima.select.unknown) == ("score_ifd", 0.9,
-                                                                                "keep")
+    assert (lima.select.score_column, lima.select.tau, lima.select.unknown) == (
+        "score_ifd", DEFAULT_TAU, "keep")
     qa = compose_config("curate", ["input=x", "out=o", "experiment=qa_activation"])
-    assert (qa.select.name, qa.select.unknown, qa.score.enabled) == ("qa_activation", "drop",
-                                                                     False)
+    # since 4c8788a the preset picks facts of one memorisation level instead of dropping Unknown
+    assert (qa.select.name, qa.select.strategy, qa.score.enabled) == ("qa_activation", "kcenter",
+                                                                      False)
+    assert qa.memorization.enabled and list(qa.memorization.select_levels) == [4]
     # a group given beside the experiment still wins over the experiment's choice
     mixed = compose_config("curate", ["input=x", "out=o", "experiment=lima", "select=kcenter"])
     assert mixed.select.strategy == "kcenter" and mixed.budget == 1000
+
+
+def test_the_calibrated_tau_is_the_default_everywhere():
+    """SelectConfig, the deita_ifd preset and the lima experiment carry the MiniLM calibration
+    (benchmarks/calibrate_tau.py), not DEITA's 0.9 for LLaMA embeddings."""
+    deita = compose_config("curate", ["input=x", "out=o", "select=deita_ifd"])
+    assert SelectConfig().tau == DEFAULT_TAU == deita.select.tau < 0.9
+    assert (deita.select.name, deita.select.score_column) == ("deita_ifd", "score_ifd")
+
+
+class ColumnScorer(Filter):
+    """A scorer of one's own (as DEITA's would be): annotates a column, drops nothing."""
+
+    name = "column_scorer"
+
+    def annotate(self, ds):
+        return ds.add_column("score_mine", [float(len(m[-1]["content"])) for m in ds["messages"]])
+
+    def drops(self, ds):
+        return {}
+
+
+def test_score_first_ranks_by_a_column_any_scorer_wrote():
+    from curation.filters import build_filters
+
+    ds = Dataset.from_list([{"id": f"r{i}", "origin": None, "messages": [
+        {"role": "user", "content": "q"}, {"role": "assistant", "content": "a" * (i + 1)}]}
+        for i in range(6)])
+    (scorer,) = build_filters([{"_target_": f"{__name__}.ColumnScorer"}])
+    scored = apply_step(scorer, ds).dataset
+    emb = np.eye(6, dtype=np.float32)
+    res = run_select(scored, budget=3, strategy="score_first", score_column="score_mine",
+                     embeddings=lambda d: emb[[int(i[1:]) for i in d["id"]]])
+    assert res.dataset["id"] == ["r5", "r4", "r3"]  # longest response first
+
+
+def _calibrate_tau():
+    spec = importlib.util.spec_from_file_location(
+        "calibrate_tau", PROJECT_ROOT / "benchmarks" / "calibrate_tau.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_calibrate_tau_walk_metrics():
+    """Rejection, scan depth and kept-set NN cosine of a walk, on rows whose answer is known:
+    pairs (0, 1), (2, 3), … are near-copies (cosine 0.98), pairs are orthogonal."""
+    walk_metrics = _calibrate_tau().walk_metrics
+    base = np.eye(10, dtype=np.float32)
+    x = np.repeat(base, 2, axis=0)
+    x[1::2] = 0.98 * x[1::2] + np.sqrt(1 - 0.98 ** 2) * np.roll(base, 1, axis=1)
+    scores = -np.arange(20, dtype=np.float64)  # walk in row order
+    m = walk_metrics(x, scores, 5, tau=0.9)
+    # kept 0, 2, 4, 6, 8; refused 1, 3, 5, 7 on the way: depth 9, 4 of 9 refused
+    assert (m["kept"], m["filled"], m["depth"], m["rejection"]) == (5, True, 9, round(4 / 9, 4))
+    assert m["nn_max"] < 0.3
+    top = walk_metrics(x, scores, 5, tau=1.0)  # no diversity rule: the top of the score order
+    assert (top["depth"], top["rejection"]) == (5, 0.0) and top["nn_max"] > 0.97
+    short = walk_metrics(x, scores, 15, tau=0.9)  # only 10 rows pass: the walk runs out
+    assert (short["kept"], short["filled"], short["depth"]) == (10, False, 20)
