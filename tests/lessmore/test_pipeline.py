@@ -169,11 +169,16 @@ def test_the_demo_trains_on_a_mix_that_can_show_imitation():
 
     commands = _commands()
     curate = commands["curate"]
-    assert "select=demo_mix" in curate and "budget=120" in curate
+    assert "select=demo_mix" in curate and "budget=80" in curate
     assert any(a.startswith("input=") and "/data/imitation/train.jsonl" in a for a in curate)
     select = compose_config("curate", ["input=x", "out=o", "select=demo_mix"]).select
     quotas = select.quotas["source"]
-    assert sum(quotas.values()) == 120 and quotas["sample-teacher"] == 72
+    assert sum(quotas.values()) == 80 and quotas["sample-teacher"] == 56
     teacher = (PROJECT_ROOT / "data/imitation/train.jsonl").read_text().splitlines()
     assert len(teacher) >= quotas["sample-teacher"]
     assert "select=known_first" in _commands("select=known_first")["curate"]
+
+
+def test_the_demo_trains_two_epochs_unless_told_otherwise():
+    assert "trainer.num_train_epochs=2" in _commands()["train"]
+    assert "trainer.num_train_epochs=2" not in _commands("train=['trainer=smoke']")["train"]
