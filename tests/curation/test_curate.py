@@ -156,7 +156,7 @@ def test_planted_near_duplicates_in_sample_chats_are_removed(tmp_path, cache_dir
         assert (orig in dropped) != (dup in dropped), (orig, dup)
         gone, other = (orig, dup) if orig in dropped else (dup, orig)
         assert other in dropped[gone]["reason"]
-    _, _, by_index = curate_chats("chats_index", "+dedup.keep=index")
+    _, _, by_index = curate_chats("chats_index", "++dedup.keep=index")
     assert all(dup in by_index and orig not in by_index for orig, dup in pairs)
     assert manifest["counts"]["kept"] + manifest["counts"]["filtered"] + \
         manifest["counts"]["rejected"] == manifest["counts"]["rows_in"]
