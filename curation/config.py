@@ -9,7 +9,7 @@ from omegaconf import MISSING
 
 from .core.config import register_schema
 from .core.models import ModelConfig
-from .dedup import DEFAULT_EPS
+from .dedup import DEFAULT_EPS, DEFAULT_KEEP, DEFAULT_RULE
 from .embeddings import DEFAULT_EMBEDDING_MODEL
 from .memorization import MemorizationConfig
 from .probes import ProbeConfig
@@ -41,7 +41,9 @@ class DedupConfig:
     """Semantic dedup (SemDeDup) on sentence embeddings, after exact dedup (DESIGN §3.4)."""
 
     semantic: bool = True
-    eps: float = DEFAULT_EPS  # drop a row whose cosine to a kept row exceeds 1 - eps (MiniLM)
+    eps: float = DEFAULT_EPS  # near-duplicate when cosine > 1 - eps (MiniLM)
+    rule: str = DEFAULT_RULE  # original: vs every earlier row of the cluster | kept_only
+    keep: str = DEFAULT_KEEP  # keep order: hard (farthest from the centroid) | easy | random | index
     k: int | None = None  # spherical k-means clusters; null: about N / 1000
     priority: str | None = None  # column whose highest value wins among near-duplicates
     # short-answer QA rows share one template per relation and embed close although every fact
