@@ -2,7 +2,6 @@
 lessmore's reader and kept whole by the default quality filters, held out from every evaluation
 prompt, and in the style of the reference responses it is meant to teach."""
 
-import importlib.util
 import json
 import re
 import shutil
@@ -18,7 +17,7 @@ import yaml
 from curation.core.readers import read_records
 from curation.filters import build_filters
 from evaluation.benchmarks.style import HEDGES, REFUSALS, compute_style
-from tests import PROJECT_ROOT
+from tests import PROJECT_ROOT, load_script
 
 DATA = PROJECT_ROOT / "data"
 TRAIN = DATA / "imitation" / "train.jsonl"
@@ -33,11 +32,8 @@ STOPWORDS = frozenset(
     "will with would you your".split())
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("make_train", TRAIN.parent / "make_train.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
+def load_make_train():
+    return load_script(TRAIN.parent / "make_train.py")
 
 
 def train_rows():
@@ -89,7 +85,7 @@ def mean_style(texts):
 
 
 def test_generator_reproduces_the_committed_file(tmp_path):
-    assert load_script().render() == TRAIN.read_text(encoding="utf-8")
+    assert load_make_train().render() == TRAIN.read_text(encoding="utf-8")
     copy = tmp_path / "make_train.py"
     shutil.copy(TRAIN.parent / "make_train.py", copy)
     for _ in range(2):  # byte-identical on every run
@@ -120,7 +116,7 @@ def test_default_quality_filters_keep_every_row():
 
 
 def test_groups_have_the_reference_mix():
-    groups = Counter(load_script().groups().values())
+    groups = Counter(load_make_train().groups().values())
     reference = Counter(r["group"] for r in reference_rows())
     assert set(groups) == set(reference)
     total, ref_total = sum(groups.values()), sum(reference.values())
@@ -159,7 +155,7 @@ def test_style_is_close_to_the_reference_responses():
 
 
 def test_only_the_refuse_group_refuses():
-    groups = load_script().groups()
+    groups = load_make_train().groups()
     for row in train_rows():
         refuses = compute_style(response(row), REFUSALS, HEDGES)["refusal"] == 1
         assert refuses == (groups[row["id"]] == "refuse"), row["id"]

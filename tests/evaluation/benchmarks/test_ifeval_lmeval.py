@@ -12,7 +12,6 @@
   venv are absent.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -21,17 +20,13 @@ from pathlib import Path
 import pytest
 
 from evaluation.benchmarks.ifeval_checks import CHECKS
-from tests import PROJECT_ROOT
+from tests import PROJECT_ROOT, load_script
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ifeval_lmeval.json"
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location(
-        "bench_ifeval", PROJECT_ROOT / "benchmarks" / "bench_ifeval.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(PROJECT_ROOT / "benchmarks" / "bench_ifeval.py")
 
 
 bench = load_bench()

@@ -1,7 +1,6 @@
 """Style statistics: per-response detectors, overlap, the benchmark's model-vs-reference metrics,
 the shared greedy generation, and the shipped reference set."""
 
-import importlib.util
 import json
 
 import pytest
@@ -15,7 +14,7 @@ from evaluation.benchmarks.style import (
     compute_style,
     compute_unigram_f1,
 )
-from tests import PROJECT_ROOT
+from tests import PROJECT_ROOT, load_script
 
 ROOT = PROJECT_ROOT
 REFERENCE = ROOT / "data" / "imitation" / "reference.jsonl"
@@ -126,10 +125,7 @@ def test_tiny_model_in_chat_template_mode(tiny_lm):
 def test_shipped_reference_matches_its_script_and_is_held_out():
     rows = StyleStats(data=str(REFERENCE)).load_data()
     assert len(rows) == 24 and {r["group"] for r in rows} >= {"explain", "refuse"}
-    spec = importlib.util.spec_from_file_location("make_reference",
-                                                  REFERENCE.parent / "make_reference.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script(REFERENCE.parent / "make_reference.py")
     assert script.render() == REFERENCE.read_text(encoding="utf-8")
     assert not {r["prompt"].strip().lower() for r in rows} & sft_user_turns()
 
