@@ -16,6 +16,7 @@ COMMANDS = {
     "report": ("evaluation.report", "write report.html and report.md from results"),
     "weights": ("evaluation.weights", "intruder dimensions and dW rank of a run vs its base"),
     "pipeline": ("lessmore.pipeline", "curate -> train -> evaluate -> report on the default"),
+    "study": ("lessmore.study", "reproduce a seed paper's finding: lessmore study NAME out=DIR"),
 }
 
 USAGE = "usage: lessmore {" + ",".join(COMMANDS) + "} [key=value ...]\n\n" + "\n".join(
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     if command not in COMMANDS:
         print(f"lessmore: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
         sys.exit(2)
+    if command == "study" and argv and "=" not in argv[0] and not argv[0].startswith("-"):
+        argv[0] = f"study={argv[0]}"  # lessmore study NAME: the conf/study/NAME.yaml preset
     sys.argv = [f"lessmore {command}", *argv]
     runpy.run_module(COMMANDS[command][0], run_name="__main__", alter_sys=True)
 

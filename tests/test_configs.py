@@ -10,7 +10,10 @@ import curation.config  # noqa: F401  (each import registers its stage's schema)
 import evaluation.config  # noqa: F401
 import evaluation.report.config  # noqa: F401
 import evaluation.weights.config  # noqa: F401
+import evaluation.study.config  # noqa: F401
 import lessmore.pipeline  # noqa: F401
+import lessmore.study.facts  # noqa: F401
+import lessmore.study.spec  # noqa: F401
 import training.config  # noqa: F401
 from curation.core.config import CONF_DIR, compose_config
 
@@ -21,6 +24,9 @@ REQUIRED = {
     "report": ["results=[r]", "out=o"],
     "pipeline": ["out=o"],
     "weights": ["run=r", "out=o"],
+    "study": ["study=intruders", "out=o"],
+    "study_report": ["out=o"],
+    "facts": ["input=i", "out=o"],
 }
 PRIMARY = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
 # conf/accelerate/ holds `accelerate launch --config_file` files, not a Hydra group: Hydra never
@@ -32,7 +38,7 @@ GROUPS = sorted((p.parent.name, p.stem) for p in CONF_DIR.glob("*/*.yaml")
 # which primary config uses each group
 GROUP_USER = {"model": "curate", "probe": "curate", "filters": "curate", "score": "curate",
               "memorization": "curate", "select": "curate", "trainer": "train", "peft": "train",
-              "suite": "evaluate", "experiment": "curate"}
+              "suite": "evaluate", "experiment": "curate", "study": "study"}
 
 GROUP_PACKAGE = {"peft": "lora"}  # conf/peft/*.yaml fill `lora` (# @package lora)
 
@@ -61,7 +67,8 @@ def test_every_stage_takes_the_shared_hydra_settings(name):
 @pytest.mark.parametrize("group, option", GROUPS, ids=lambda x: str(x))
 def test_every_group_option_composes(group, option):
     user = GROUP_USER[group]
-    cfg = compose_config(user, [*REQUIRED[user], f"{group}={option}"])
+    required = [o for o in REQUIRED[user] if not o.startswith(f"{group}=")]
+    cfg = compose_config(user, [*required, f"{group}={option}"])
     if group == "experiment":  # @package _global_: it names the selection preset it sets
         assert cfg.select.name == option
         return

@@ -1,0 +1,113 @@
+"""What a study measured: each arm's deltas against its base, and each claim's measurement with
+its interval, read only from the arms' results files (see :mod:`evaluation.report.deltas` for
+the paired bootstrap over items).
+
+Measures (:class:`~evaluation.study.claims.Claim`):
+
+- ``delta``: the arm's tuned − base on a panel metric, paired over items;
+- ``difference``: arm − ``against`` (both tuned models) on a panel metric, paired over the
+  items both were scored on — the same bootstrap as a delta, with the other arm as the base;
+  With a file ``metric`` (below), the difference of the two arms' numbers, no interval;
+- ``value``: a number from a JSON file of the study (``metric`` =
+  ``path/inside/the/study.json:dotted.key``, e.g. ``arms/r1/results/weights/weights.json:
+  runs.run.intruders``; ``{arm}`` stands for the arm's name), a deterministic property of
+  one run: no interval.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from curation.core.config import UserError
+
+from ..report.comparison import Comparison, Entry, collect_results, group_runs, pair_results
+from ..report.deltas import BootstrapSettings, Delta, build_deltas, compute_interval
+from ..report.panels import find_spec
+from .claims import Claim, Measurement, judge
+
+
+@dataclass
+class ArmResults:
+    name: str
+    dir: Path
+    tuned: Entry | None
+    base: Entry | None
+    deltas: dict[str, Delta]
+
+
+def load_arm(name: str, arm_dir: Path, boot: BootstrapSettings) -> ArmResults:
+    """The arm's tuned and base results and every panel delta (nothing when not evaluated)."""
+    results = arm_dir / "results"
+    if not results.is_dir():
+        return ArmResults(name, arm_dir, None, None, {})
+    runs = group_runs(pair_results(collect_results([str(results)])))
+    if not runs:
+        return ArmResults(name, arm_dir, None, None, {})
+    run = runs[0]
+    first = run.comparisons[0]
+    return ArmResults(name, arm_dir, first.subject, first.base,
+                      {d.key: d for d in build_deltas(run, boot)})
+
+
+def measure(claim: Claim, arms: dict[str, ArmResults], boot: BootstrapSettings) -> Measurement:
+    """The claim's measurement, judged by its rule."""
+    arm = arms[claim.arm]
+    study = arm.dir.parent.parent
+    if claim.measure == "delta":
+        d = arm.deltas.get(claim.metric)
+        if d is None:
+            m = Measurement(None, note=f"{claim.metric} not measured in arm {claim.arm}")
+        else:
+            m = _from_delta(d.value, d.interval, d.note)
+    elif claim.measure == "difference" and ":" in claim.metric:  # two runs' numbers
+        a, b = (read_value(study, claim.metric.replace("{arm}", name))
+                for name in (claim.arm, claim.against))
+        m = (Measurement(a.value - b.value, note=a.note) if None not in (a.value, b.value)
+             else Measurement(None, note=a.note or b.note))
+    elif claim.measure == "difference":
+        m = difference(arm, arms[claim.against], claim.metric, boot)
+    else:
+        m = read_value(study, claim.metric.replace("{arm}", claim.arm))
+    return judge(claim, m)
+
+
+def difference(arm: ArmResults, against: ArmResults, key: str,
+               boot: BootstrapSettings) -> Measurement:
+    if arm.tuned is None or against.tuned is None:
+        return Measurement(None, note="an arm has no results")
+    found = find_spec(arm.tuned.results.config, key)
+    values = [e.results.metrics.get(key) for e in (against.tuned, arm.tuned)]
+    if found is None or None in values:
+        return Measurement(None, note=f"{key} not measured in both arms")
+    expected = tuple(float(v.value) for v in values)
+    interval, note = compute_interval(Comparison(arm.tuned, against.tuned), key, found[1], boot,
+                                      expected)
+    return _from_delta(expected[1] - expected[0], interval, note)
+
+
+def read_value(study_dir: Path, where: str) -> Measurement:
+    rel, _, dotted = where.partition(":")
+    path = study_dir / rel
+    if not path.is_file():
+        return Measurement(None, note=f"{rel} missing")
+    node: Any = json.loads(path.read_text())
+    for part in dotted.split(".") if dotted else []:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise UserError(f"{path}: no {dotted!r} (stopped at {part!r})")
+    if not isinstance(node, int | float) or isinstance(node, bool):
+        raise UserError(f"{path}: {dotted!r} is not a number ({node!r})")
+    return Measurement(float(node), note="one run, exact: judged on its point")
+
+
+def _from_delta(value: float | None, interval: Any, note: str) -> Measurement:
+    if interval is None or not (math.isfinite(interval.low) and math.isfinite(interval.high)):
+        return Measurement(value, note=note or "no interval")
+    return Measurement(value, interval.low, interval.high, interval.n, note)

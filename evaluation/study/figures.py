@@ -1,0 +1,52 @@
+"""A study's headline figure: one line per measured quantity against the arms' ``x`` (the
+Unknown share, the training-set size, the LoRA rank), each point the arm's value with its 95%
+interval as a bar (a hollow point: no interval). Agg backend, no metadata: equal inputs give
+equal bytes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..report.plots import _figure, _png, plain
+
+
+def plot_study(series: dict[str, list[tuple[float, float, float | None, float | None]]],
+               xlabel: str, ylabel: str, title: str, zero: bool = True) -> bytes:
+    """``series``: label -> [(x, value, low, high)], drawn in x order."""
+    plt, fig, (ax,) = _figure(6.4, 3.8)
+    for j, (label, points) in enumerate(series.items()):
+        colour = plt.get_cmap("tab10").colors[j % 10]
+        points = sorted(points)
+        ax.plot([p[0] for p in points], [p[1] for p in points], color=colour,
+                label=plain(label), linewidth=1.2)
+        for x, y, low, high in points:
+            if low is None or high is None:
+                ax.plot([x], [y], marker="o", markerfacecolor="white", color=colour)
+            else:
+                ax.errorbar([x], [y], yerr=[[y - low], [high - y]], fmt="o", color=colour,
+                            capsize=3)
+    if zero:
+        ax.axhline(0, color="#888888", linewidth=0.8, linestyle="--")
+    ax.set_xlabel(plain(xlabel))
+    ax.set_ylabel(plain(ylabel))
+    ax.set_title(plain(title), fontsize=10)
+    if series:
+        ax.legend(fontsize=8, frameon=False)
+    return _png(plt, fig)
+
+
+def figure_series(figure: dict[str, Any], arms: list[dict[str, Any]],
+                  points: dict[str, dict[str, Any]]) -> dict[str, list[Any]]:
+    """The figure's series from the measured points: per metric of ``figure.metrics``, the
+    arms that have an ``x`` and a value."""
+    series = {}
+    for key in figure.get("metrics") or []:
+        line = []
+        for arm in arms:
+            p = points.get(arm["name"], {}).get(key)
+            if arm.get("x") is None or p is None or p.get("value") is None:
+                continue
+            line.append((float(arm["x"]), p["value"], p.get("low"), p.get("high")))
+        if line:
+            series[key] = line
+    return series

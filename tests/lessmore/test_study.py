@@ -1,0 +1,184 @@
+"""``lessmore study``: every study config composes and resolves at every scale; the facts
+preparation job splits by fact; a tiny study runs end to end with its arms as separate joblib
+jobs, writes study.json and its report, and a rerun skips what finished and resumes what did
+not."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf, open_dict
+
+from curation.core.config import CONF_DIR, UserError, compose_config
+from lessmore.study import spec as study_spec  # noqa: F401  (registers the schema)
+from lessmore.study.facts import assign_split, parse_splits
+from lessmore.study.spec import resolve_study
+from tests import PROJECT_ROOT
+
+STUDIES = sorted(p.stem for p in (CONF_DIR / "study").glob("*.yaml"))
+
+
+def compose_study(name: str, scale: str, tmp_path: Path):
+    raw = OmegaConf.load(CONF_DIR / "study" / f"{name}.yaml")
+    data = [f"study.data.{k}={tmp_path / k}" for k in (raw.get("data") or {})]
+    return compose_config("study", [f"study={name}", f"out={tmp_path / 'out'}",
+                                    f"scale={scale}", *data])
+
+
+def test_there_are_studies():
+    assert "intruders" in STUDIES
+
+
+@pytest.mark.parametrize("name", STUDIES)
+def test_every_study_composes_and_resolves_at_every_scale(name, tmp_path):
+    raw = OmegaConf.load(CONF_DIR / "study" / f"{name}.yaml")
+    assert raw.get("paper") and raw.get("finding") and raw.get("claims"), name
+    for scale in raw.scales:
+        spec = resolve_study(compose_study(name, scale, tmp_path))
+        assert spec.arms and spec.claims
+        names = {a.name for a in spec.arms}
+        for c in spec.claims:  # every claim names arms of this scale (checked fully by
+            assert c["arm"] in names  # evaluation.study.claims.parse_claims at run time)
+            assert c.get("against") in names | {None}
+        text = json.dumps([a.__dict__ for a in spec.arms] + [j.__dict__ for j in spec.prepare])
+        assert "${" not in text  # every interpolation resolved
+
+
+def test_unknown_scale_and_arm_fields_are_errors(tmp_path):
+    cfg = compose_study("intruders", "cpu", tmp_path)
+    cfg.scale = "huge"
+    with pytest.raises(UserError, match="scale='huge' is not one of"):
+        resolve_study(cfg)
+    cfg = compose_study("intruders", "cpu", tmp_path)
+    with open_dict(cfg):
+        cfg.study.arms.r1.colour = "red"
+    with pytest.raises(UserError, match="unknown field"):
+        resolve_study(cfg)
+
+
+def test_an_arm_set_to_null_at_a_scale_is_not_run(tmp_path):
+    cfg = compose_study("intruders", "cpu", tmp_path)
+    with open_dict(cfg):
+        cfg.study.scales.cpu = {"arms": {"r8": None}}
+    assert [a.name for a in resolve_study(cfg).arms] == ["r1", "r64", "full"]
+
+
+def test_splits_are_by_fact_and_seeded():
+    splits = parse_splits(["pool:0.6", "test:0.4"])
+    assert splits == {"pool": 0.6, "test": 0.4}
+    questions = [f"Where was person {i} born?" for i in range(2000)]
+    got = [assign_split(q, splits, 0) for q in questions]
+    assert got == [assign_split(q, splits, 0) for q in questions]  # same fact, same split
+    assert 0.55 < got.count("pool") / len(got) < 0.65
+    assert got != [assign_split(q, splits, 1) for q in questions]  # the seed matters
+    partial = [assign_split(q, {"pool": 0.5}, 0) for q in questions]
+    assert None in partial and "pool" in partial  # past the shares' sum: not read
+    with pytest.raises(UserError, match="NAME:SHARE"):
+        parse_splits(["pool=0.5"])
+
+
+def make_entity_questions(root: Path, per_relation: int = 40) -> Path:
+    templates = {"P17": ("Which country is {} located in?", ["France", "Italy", "Japan"]),
+                 "P19": ("Where was {} born?", ["Paris", "Rome", "Tokyo"])}
+    (root / "train").mkdir(parents=True)
+    for rel, (template, objects) in templates.items():
+        rows = [{"question": template.format(f"Entity {rel} {i}"), "answers": [objects[i % 3]]}
+                for i in range(per_relation)]
+        (root / "train" / f"{rel}.train.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in rows))
+    return root
+
+
+def run_module(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, timeout=timeout, env=dict(os.environ))
+
+
+def test_facts_job_accounts_for_every_row(tmp_path):
+    eq = make_entity_questions(tmp_path / "eq")
+    (eq / "train" / "P19.train.jsonl").open("a").write(
+        json.dumps({"question": "Where was Entity P19 0 born?", "answers": ["Paris"]}) + "\n")
+    proc = run_module("lessmore.study.facts", f"input={eq}", f"out={tmp_path / 'f'}",
+                      "per_group=30", "splits=[pool:0.5,test:0.3]")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = json.loads((tmp_path / "f/manifest.json").read_text())
+    assert m["rows_read"] == 81 and m["facts"] + sum(m["skipped"].values()) == 81
+    assert m["skipped"]["past_per_group"] == 10 + 11  # 40 and 41 rows, 30 read of each
+    rows = [json.loads(line) for line in (tmp_path / "f/facts.jsonl").open()]
+    assert {r["group"] for r in rows} == {"P17", "P19"}
+    assert {r["split"] for r in rows} <= {"pool", "test"}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "q?", "answers": ["a"]}\n{"question": "q2?"}\n')
+    proc = run_module("lessmore.study.facts", f"input={bad}", f"out={tmp_path / 'g'}")
+    assert proc.returncode == 2 and f"{bad}:2: field 'answers'" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def tiny_study(tmp_path_factory, cache_dir):
+    root = tmp_path_factory.mktemp("study")
+    eq = make_entity_questions(root / "eq")
+    out = root / "intruders"
+    args = ["lessmore.cli", "study", "intruders", f"out={out}", "model=tiny",
+            f"study.data.entity_questions={eq}", "study.common.train=['trainer=smoke']",
+            "threads=1", "bootstrap_samples=200"]
+    joblib = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
+    first = run_module(*args, *joblib)
+    return out, args, first
+
+
+def test_tiny_study_runs_end_to_end(tiny_study):
+    out, _, proc = tiny_study
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"study report written to {(out / 'report' / 'report.html').resolve()}" in proc.stdout
+    doc = json.loads((out / "study.json").read_text())
+    assert [a["name"] for a in doc["arms"]] == ["r1", "r8", "r64", "full"]
+    assert all(a["measured"] for a in doc["arms"])
+    assert [c["id"] for c in doc["claims"]] == ["low_rank_intruders", "full_about_none",
+                                                "higher_rank_fewer", "equal_target",
+                                                "intruders_forget"]
+    for c in doc["claims"]:
+        assert c["verdict"] in ("reproduced", "contradicted", "inconclusive")
+        assert c["value"] is not None, c  # everything the claims need was measured
+    forget = doc["claims"][-1]
+    assert forget["low"] <= forget["value"] <= forget["high"] and forget["n"] > 0
+    assert sum(doc["verdicts"].values()) == 5
+    assert "perplexity/perplexity" in doc["arms"][0]["metrics"]
+    md = (out / "report/report.md").read_text()
+    assert md.index("Claims") < md.index("Verdict per run")  # the claims table comes first
+    assert "lessmore study intruders out=" in md
+    assert (out / "report/figure.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = (out / "report/report.html").read_text()
+    assert "data:image/png;base64," in html
+
+
+def test_arms_ran_as_separate_joblib_jobs_with_pinned_threads(tiny_study):
+    out, _, proc = tiny_study
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    markers = [json.loads(p.read_text()) for p in (out / "arms").glob("*/done/train.json")]
+    assert len(markers) == 4
+    assert len({m["job_pid"] for m in markers}) >= 2  # two worker processes shared the arms
+    assert os.getpid() not in {m["job_pid"] for m in markers}
+    assert {m["threads"] for m in markers} == {1}
+
+
+def test_a_rerun_skips_finished_arms_and_resumes_the_unfinished_one(tiny_study):
+    out, args, first = tiny_study
+    assert first.returncode == 0, first.stderr[-3000:]
+    again = run_module(*args)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "launching" not in again.stderr + again.stdout  # nothing left to run
+    # r8's evaluation killed mid-way: its marker gone, a started flag left behind
+    done = out / "arms/r8/done"
+    (done / "evaluate.json").unlink()
+    (done / "evaluate.started").touch()
+    before = {p: p.stat().st_mtime_ns for p in (out / "arms").glob("*/done/*.json")}
+    resumed = run_module(*args)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    log = resumed.stderr + resumed.stdout
+    assert "launching 1 arm(s): r8" in log
+    assert "[r8/evaluate]" in log and "[r8/train] -m" not in log
+    assert {p: p.stat().st_mtime_ns for p in before} == before  # finished stages untouched
+    assert (done / "evaluate.json").is_file() and not (done / "evaluate.started").exists()
