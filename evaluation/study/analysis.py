@@ -104,7 +104,7 @@ def read_value(study_dir: Path, where: str) -> Measurement:
             raise UserError(f"{path}: no {dotted!r} (stopped at {part!r})")
     if not isinstance(node, int | float) or isinstance(node, bool):
         raise UserError(f"{path}: {dotted!r} is not a number ({node!r})")
-    return Measurement(float(node), note="one run, exact: judged on its point")
+    return Measurement(float(node), note="one run: a count, no interval")
 
 
 def _from_delta(value: float | None, interval: Any, note: str) -> Measurement:

@@ -60,6 +60,13 @@ class Claim:
     def rule(self) -> str:
         return RULE_TEXT[self.expect].format(t=_num(self.threshold), m=_num(self.margin))
 
+    @property
+    def point_rule(self) -> str:
+        """The rule for an exact value (no interval): it satisfies the expectation or not."""
+        side = {"above": f"above {_num(self.threshold)}", "below": f"below {_num(self.threshold)}",
+                "within": f"inside {_num(self.threshold)} ± {_num(self.margin)}"}[self.expect]
+        return f"exact value: reproduced if {side}, else contradicted"
+
 
 @dataclass
 class Measurement:

@@ -7,7 +7,9 @@ scale, the command, the arms' wall times) and every arm's results, and writes:
   its measurement, rule and verdict, the figure's points, versions and wall times;
 - ``report/report.md`` and ``report/report.html``: the headline figure and the claims table
   first, then the ordinary report over every arm (:mod:`evaluation.report.run`);
-- ``report/figure.png``: the headline figure alone (for docs/studies/NAME.md).
+- ``report/figure.png``: the headline figure alone, and ``report/summary.md``: the claims
+  table, the command, machine, date and wall time beside it (what ``docs/studies/NAME.md``
+  holds for a study's committed run).
 
 It can be rerun alone on a finished (or partly finished) study: arms without results are listed
 as not measured, and their claims are inconclusive.
@@ -58,7 +60,8 @@ def run(cfg: StudyReportConfig) -> dict[str, Any]:
         "arms": [{**a, "measured": arms[a["name"]].tuned is not None,
                   "metrics": arm_metrics(arms[a["name"]])} for a in spec["arms"]],
         "claims": [{"id": c.id, "text": c.text, "paper": c.paper, "measure": c.measure,
-                    "arm": c.arm, "against": c.against, "metric": c.metric, "rule": c.rule,
+                    "arm": c.arm, "against": c.against, "metric": c.metric,
+                    "rule": c.point_rule if m.low is None and m.value is not None else c.rule,
                     "value": m.value, "low": m.low, "high": m.high, "n": m.n, "note": m.note,
                     "verdict": m.verdict} for c, m in measured],
         "verdicts": dict(Counter(m.verdict for _, m in measured)),
@@ -80,6 +83,7 @@ def run(cfg: StudyReportConfig) -> dict[str, Any]:
         sections += build_sections(pair_results(collect_results(done)), boot, out / "report",
                                    cfg.samples_per_model)
     title = f"lessmore study {spec['name']}"
+    write_text(out / "report" / "summary.md", render_summary(doc))
     write_text(out / "report" / "report.md", render_markdown(title, sections))
     write_text(out / "report" / "report.html", render_html(title, sections))
     log.info("study %s: %s -> %s", spec["name"], doc["verdicts"], out / "report" / "report.html")
@@ -138,6 +142,28 @@ def build_study_sections(doc: dict[str, Any], png: bytes) -> list[Section]:
               Figure(doc["figure"]["spec"].get("caption", "Headline figure"), png), claims,
               arms, Note(f"Scale {doc['scale']}; command: {doc['command']}")]
     return [Section("Study", [b for b in blocks if b is not None])]
+
+
+def render_summary(doc: dict[str, Any]) -> str:
+    """The study in one page: finding, figure, claims table, command, machine, date, wall."""
+    import datetime
+    import os
+    import platform
+
+    claims = build_study_sections(doc, b"")[0].blocks
+    table = next(b for b in claims if isinstance(b, Table))
+    wall = sum((doc["wall_s"] or {}).values())
+    lines = [f"# Study `{doc['study']}`: {doc['paper']}", "", doc["finding"], "",
+             "![headline figure](figure.png)", "",
+             render_markdown("x", [Section("x", [table])]).split("\n", 4)[4].strip(), "",
+             f"- Command: `{doc['command']}`",
+             f"- Scale: {doc['scale']}; model: {doc['model']['name']} ({doc['model']['path']})",
+             f"- Machine: {platform.machine()}, {os.cpu_count()} CPU cores, "
+             f"{platform.system()} {platform.release()}; "
+             f"torch {doc['versions'].get('torch', '?')}",
+             f"- Date: {datetime.date.today().isoformat()}; wall time of its jobs: "
+             f"{wall / 60:.1f} min", f"- Verdicts: {doc['verdicts']}", ""]
+    return "\n".join(lines)
 
 
 def _fmt(x: float) -> str:

@@ -96,3 +96,8 @@ def test_parse_claims_keeps_order_and_fields():
     got = parse_claims(raw, ["a", "b"])
     assert [c.id for c in got] == ["one", "two"]
     assert (got[0].against, got[0].margin, got[0].paper) == ("b", 0.1, "88%")
+
+
+def test_point_rule_says_the_value_is_exact():
+    assert claim(threshold=1, expect="below").point_rule == (
+        "exact value: reproduced if below 1, else contradicted")
