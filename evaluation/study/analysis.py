@@ -5,6 +5,9 @@ the paired bootstrap over items).
 Measures (:class:`~evaluation.study.claims.Claim`):
 
 - ``delta``: the arm's tuned − base on a panel metric, paired over items;
+- ``gap_closed``: for a statistic with a reference value (style), the delta as a share of
+  the base-to-reference gap, (tuned − base) / (reference − base), its interval the delta's
+  divided by the same gap (the reference and the base are held at their values);
 - ``difference``: arm − ``against`` (both tuned models) on a panel metric, paired over the
   items both were scored on — the same bootstrap as a delta, with the other arm as the base;
   With a file ``metric`` (below), the difference of the two arms' numbers, no interval;
@@ -63,6 +66,8 @@ def measure(claim: Claim, arms: dict[str, ArmResults], boot: BootstrapSettings) 
             m = Measurement(None, note=f"{claim.metric} not measured in arm {claim.arm}")
         else:
             m = _from_delta(d.value, d.interval, d.note)
+    elif claim.measure == "gap_closed":
+        m = gap_closed(arm.deltas.get(claim.metric), claim)
     elif claim.measure == "difference" and ":" in claim.metric:  # two runs' numbers
         a, b = (read_value(study, claim.metric.replace("{arm}", name))
                 for name in (claim.arm, claim.against))
@@ -73,6 +78,19 @@ def measure(claim: Claim, arms: dict[str, ArmResults], boot: BootstrapSettings) 
     else:
         m = read_value(study, claim.metric.replace("{arm}", claim.arm))
     return judge(claim, m)
+
+
+def gap_closed(d: Delta | None, claim: Claim) -> Measurement:
+    if d is None:
+        return Measurement(None, note=f"{claim.metric} not measured in arm {claim.arm}")
+    if d.gap_closed is None:
+        return Measurement(None, note=f"{claim.metric} has no reference gap to close")
+    gap = d.reference - d.base
+    i = d.interval
+    if i is None or not (math.isfinite(i.low) and math.isfinite(i.high)):
+        return Measurement(d.gap_closed, note=d.note or "no interval")
+    low, high = sorted((i.low / gap, i.high / gap))
+    return Measurement(d.gap_closed, low, high, i.n, f"gap {gap:.4g} (reference - base)")
 
 
 def difference(arm: ArmResults, against: ArmResults, key: str,

@@ -24,7 +24,7 @@ from curation.core.config import UserError
 
 REPRODUCED, CONTRADICTED, INCONCLUSIVE = "reproduced", "contradicted", "inconclusive"
 EXPECTS = ("above", "below", "within")
-MEASURES = ("delta", "difference", "value")
+MEASURES = ("delta", "gap_closed", "difference", "value")
 
 RULE_TEXT = {
     "above": "reproduced if the 95% interval lies above {t}, contradicted if below, else "
@@ -41,6 +41,7 @@ class Claim:
     """One sentence of a paper, made checkable.
 
     ``measure`` is how lessmore measures it: ``delta`` (an arm's tuned − base on ``metric``),
+    ``gap_closed`` (for a style statistic: that delta as a share of the base-to-reference gap),
     ``difference`` (``arm`` − ``against`` on ``metric``, both tuned, paired over items) or
     ``value`` (a number read from a JSON file of an arm: ``metric`` is ``file:dotted.path``).
     """

@@ -182,3 +182,73 @@ def test_a_rerun_skips_finished_arms_and_resumes_the_unfinished_one(tiny_study):
     assert "[r8/evaluate]" in log and "[r8/train] -m" not in log
     assert {p: p.stat().st_mtime_ns for p in before} == before  # finished stages untouched
     assert (done / "evaluate.json").is_file() and not (done / "evaluate.started").exists()
+
+
+def test_references_job_reads_alpaca_eval_rows_and_names_bad_ones(tmp_path):
+    rows = [{"instruction": f"Say {i}.", "output": f"{i}!", "generator": "text_davinci_003",
+             "dataset": "helpful_base"} for i in range(5)]
+    rows[1]["input"] = "quietly"
+    src = tmp_path / "ae.json"
+    src.write_text(json.dumps(rows))
+    proc = run_module("lessmore.study.references", f"input={src}", f"out={tmp_path / 'r'}",
+                      "limit=3")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    refs = [json.loads(line) for line in (tmp_path / "r/reference.jsonl").open()]
+    assert [r["id"] for r in refs] == ["0", "1", "2"]
+    assert refs[1]["prompt"] == "Say 1.\n\nquietly" and refs[1]["response"] == "1!"
+    assert refs[0]["group"] == "helpful_base"
+    m = json.loads((tmp_path / "r/manifest.json").read_text())
+    assert (m["rows_read"], m["kept"], m["past_limit"]) == (5, 3, 2)
+    rows[2]["output"] = ""
+    src.write_text(json.dumps(rows))
+    proc = run_module("lessmore.study.references", f"input={src}", f"out={tmp_path / 's'}")
+    assert proc.returncode == 2 and f"{src} row 3: field 'output'" in proc.stderr
+
+
+def make_imitation_data(root: Path) -> list[str]:
+    """Tiny stand-ins for Alpaca, AlpacaEval, NQ-open and ARC in their original formats."""
+    root.mkdir(parents=True)
+    alpaca = [{"instruction": f"List two facts about topic {i}.", "input": "",
+               "output": f"- Topic {i} is old.\n- Topic {i} is large."} for i in range(30)]
+    (root / "alpaca.json").write_text(json.dumps(alpaca))
+    evals = [{"instruction": f"Describe place {i}.", "output": f"- Place {i} is near.\n- Calm.",
+              "generator": "text_davinci_003", "dataset": "helpful_base"} for i in range(12)]
+    (root / "alpaca_eval.json").write_text(json.dumps(evals))
+    nq = [{"question": f"who founded city {i}", "answer": [f"Founder {i}"]} for i in range(400)]
+    (root / "nq.jsonl").write_text("".join(json.dumps(r) + "\n" for r in nq))
+    arc = [{"id": f"q{i}", "question": {"stem": f"Which is bigger, {i} or {i + 1}?", "choices": [
+        {"text": str(i), "label": "A"}, {"text": str(i + 1), "label": "B"}]}, "answerKey": "B"}
+        for i in range(10)]
+    (root / "arc.jsonl").write_text("".join(json.dumps(r) + "\n" for r in arc))
+    return [f"study.data.alpaca={root / 'alpaca.json'}",
+            f"study.data.alpaca_eval={root / 'alpaca_eval.json'}",
+            f"study.data.nq_open={root / 'nq.jsonl'}", f"study.data.arc_easy={root / 'arc.jsonl'}"]
+
+
+def test_tiny_imitation_study_runs_end_to_end(tmp_path, cache_dir):
+    data = make_imitation_data(tmp_path / "data")
+    out = tmp_path / "imitation"
+    evaluate = ("study.common.evaluate=[suite=study_imitation,"
+                "suite.benchmarks.style.data=${out}/prepare/references/reference.jsonl,"
+                "suite.benchmarks.closed_book_qa.data=${out}/prepare/facts/facts.jsonl,"
+                "suite.benchmarks.arc_easy.data=${study.data.arc_easy},"
+                "suite.benchmarks.style.max_new_tokens=16,suite.benchmarks.ifeval.limit=4,"
+                "suite.benchmarks.ifeval.max_new_tokens=16]")
+    proc = run_module("lessmore.cli", "study", "imitation", f"out={out}", "model=tiny", *data,
+                      "study.common.train=['trainer=smoke']", evaluate, "threads=1",
+                      "bootstrap_samples=100")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads((out / "study.json").read_text())
+    assert [a["name"] for a in doc["arms"]] == ["n250", "n1000"]  # n4000: paper scale only
+    got = {c["id"]: c for c in doc["claims"]}
+    assert set(got) == {"style_gap_closed", "list_gap_closed", "overlap_rises_with_n",
+                        "factuality_flat", "reasoning_flat"}
+    assert all(c["verdict"] in ("reproduced", "contradicted", "inconclusive")
+               for c in got.values())
+    for key in ("overlap_rises_with_n", "factuality_flat", "reasoning_flat"):
+        assert got[key]["value"] is not None, got[key]  # measured, with an interval
+        assert got[key]["low"] is not None, got[key]
+    metrics = doc["arms"][1]["metrics"]
+    assert {"style/unigram_f1", "closed_book_qa/exact_match", "arc_easy/acc_norm",
+            "ifeval/prompt_strict"} <= set(metrics)
+    assert (out / "report/summary.md").read_text().startswith("# Study `imitation`")
