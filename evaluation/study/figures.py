@@ -11,8 +11,10 @@ from ..report.plots import _figure, _png, plain
 
 
 def plot_study(series: dict[str, list[tuple[float, float, float | None, float | None]]],
-               xlabel: str, ylabel: str, title: str, zero: bool = True) -> bytes:
-    """``series``: label -> [(x, value, low, high)], drawn in x order."""
+               xlabel: str, ylabel: str, title: str, zero: bool = True,
+               logx: bool = False) -> bytes:
+    """``series``: label -> [(x, value, low, high)], drawn in x order (``logx``: a log axis,
+    for ranks and sizes that grow by factors)."""
     plt, fig, (ax,) = _figure(6.4, 3.8)
     for j, (label, points) in enumerate(series.items()):
         colour = plt.get_cmap("tab10").colors[j % 10]
@@ -27,6 +29,10 @@ def plot_study(series: dict[str, list[tuple[float, float, float | None, float | 
                             capsize=3)
     if zero:
         ax.axhline(0, color="#888888", linewidth=0.8, linestyle="--")
+    if logx:
+        ax.set_xscale("log")
+        xs = sorted({p[0] for points in series.values() for p in points})
+        ax.set_xticks(xs, [f"{x:g}" for x in xs])
     ax.set_xlabel(plain(xlabel))
     ax.set_ylabel(plain(ylabel))
     ax.set_title(plain(title), fontsize=10)
@@ -37,9 +43,9 @@ def plot_study(series: dict[str, list[tuple[float, float, float | None, float | 
 
 def figure_series(figure: dict[str, Any], arms: list[dict[str, Any]],
                   points: dict[str, dict[str, Any]]) -> dict[str, list[Any]]:
-    """The figure's series from the measured points: per metric of ``figure.metrics``, the
-    arms that have an ``x`` and a value."""
-    series = {}
+    """The figure's series from the measured points: per metric of ``figure.metrics`` (named
+    by ``figure.labels`` where given), the arms that have an ``x`` and a value."""
+    series, labels = {}, figure.get("labels") or {}
     for key in figure.get("metrics") or []:
         line = []
         for arm in arms:
@@ -48,5 +54,5 @@ def figure_series(figure: dict[str, Any], arms: list[dict[str, Any]],
                 continue
             line.append((float(arm["x"]), p["value"], p.get("low"), p.get("high")))
         if line:
-            series[key] = line
+            series[labels.get(key, key)] = line
     return series

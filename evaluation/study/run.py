@@ -74,7 +74,7 @@ def run(cfg: StudyReportConfig) -> dict[str, Any]:
     png = plot_study(figure_series(figure, spec["arms"], points), figure.get("xlabel", "arm"),
                      figure.get("ylabel", "tuned - base"),
                      figure.get("title", f"{spec['name']}: {spec.get('paper', '')}"),
-                     zero=figure.get("kind", "delta") == "delta")
+                     zero=figure.get("kind", "delta") == "delta", logx=bool(figure.get("logx")))
     with atomic_path(out / "report" / "figure.png") as tmp:
         tmp.write_bytes(png)
     sections = build_study_sections(doc, png)
