@@ -9,8 +9,8 @@ from omegaconf.errors import ConfigKeyError, ValidationError
 import curation.config  # noqa: F401  (each import registers its stage's schema)
 import evaluation.config  # noqa: F401
 import evaluation.report.config  # noqa: F401
-import evaluation.weights.config  # noqa: F401
 import evaluation.study.config  # noqa: F401
+import evaluation.weights.config  # noqa: F401
 import lessmore.pipeline  # noqa: F401
 import lessmore.study.facts  # noqa: F401
 import lessmore.study.references  # noqa: F401

@@ -214,7 +214,7 @@ def make_imitation_data(root: Path) -> list[str]:
     evals = [{"instruction": f"Describe place {i}.", "output": f"- Place {i} is near.\n- Calm.",
               "generator": "text_davinci_003", "dataset": "helpful_base"} for i in range(12)]
     (root / "alpaca_eval.json").write_text(json.dumps(evals))
-    nq = [{"question": f"who founded city {i}", "answer": [f"Founder {i}"]} for i in range(400)]
+    nq = [{"question": f"who founded city {i}", "answer": [f"Founder {i}"]} for i in range(1000)]
     (root / "nq.jsonl").write_text("".join(json.dumps(r) + "\n" for r in nq))
     arc = [{"id": f"q{i}", "question": {"stem": f"Which is bigger, {i} or {i + 1}?", "choices": [
         {"text": str(i), "label": "A"}, {"text": str(i + 1), "label": "B"}]}, "answerKey": "B"}
@@ -228,12 +228,13 @@ def make_imitation_data(root: Path) -> list[str]:
 def test_tiny_imitation_study_runs_end_to_end(tmp_path, cache_dir):
     data = make_imitation_data(tmp_path / "data")
     out = tmp_path / "imitation"
-    evaluate = ("study.common.evaluate=[suite=study_imitation,"
-                "suite.benchmarks.style.data=${out}/prepare/references/reference.jsonl,"
-                "suite.benchmarks.closed_book_qa.data=${out}/prepare/facts/facts.jsonl,"
-                "suite.benchmarks.arc_easy.data=${study.data.arc_easy},"
-                "suite.benchmarks.style.max_new_tokens=16,suite.benchmarks.ifeval.limit=4,"
-                "suite.benchmarks.ifeval.max_new_tokens=16]")
+    items = ["suite=study_imitation",
+             "suite.benchmarks.style.data=${out}/prepare/references/reference.jsonl",
+             "suite.benchmarks.closed_book_qa.data=${out}/prepare/facts/facts.jsonl",
+             "suite.benchmarks.arc_easy.data=${study.data.arc_easy}",
+             "suite.benchmarks.style.max_new_tokens=16", "suite.benchmarks.ifeval.limit=4",
+             "suite.benchmarks.ifeval.max_new_tokens=16"]
+    evaluate = "study.common.evaluate=[" + ",".join(f"'{i}'" for i in items) + "]"
     proc = run_module("lessmore.cli", "study", "imitation", f"out={out}", "model=tiny", *data,
                       "study.common.train=['trainer=smoke']", evaluate, "threads=1",
                       "bootstrap_samples=100")
