@@ -116,9 +116,9 @@ def arm_metrics(arm: ArmResults) -> dict[str, Any]:
 TONE = {REPRODUCED: "better", "contradicted": "worse", "inconclusive": ""}
 
 
-def build_study_sections(doc: dict[str, Any], png: bytes) -> list[Section]:
-    """The headline: the claims table (claim, paper, measurement with its interval, verdict)
-    beside the figure, then what ran."""
+def build_claims_table(doc: dict[str, Any]) -> Table:
+    """Per claim: the claim, the paper's number, what was measured, the value with its
+    interval, the verdict and the rule that computed it."""
     pct = int(round(doc["confidence"] * 100))
     rows = []
     for c in doc["claims"]:
@@ -130,17 +130,22 @@ def build_study_sections(doc: dict[str, Any], png: bytes) -> list[Section]:
         rows.append([c["text"], c["paper"] or "-", what, shown,
                      Cell(c["verdict"], TONE[c["verdict"]]), c["rule"] + (
                          f" ({c['note']})" if c["note"] else "")])
-    claims = Table(f"Claims: lessmore's measurement with its {pct}% interval, and the verdict "
-                   "its rule computes", ["claim", "paper", "measured", "value", "verdict",
-                                         "rule"], rows, numeric={3}, text={0, 5})
+    return Table(f"Claims: lessmore's measurement with its {pct}% interval, and the verdict "
+                 "its rule computes", ["claim", "paper", "measured", "value", "verdict", "rule"],
+                 rows, numeric={3}, text={0, 5})
+
+
+def build_study_sections(doc: dict[str, Any], png: bytes) -> list[Section]:
+    """The headline: the figure and the claims table, then what ran."""
     arms = Table("Arms", ["arm", "x", "measured", "wall s"], [
         [a["name"], "-" if a.get("x") is None else str(a["x"]),
          "yes" if a["measured"] else "no", _fmt(sum(v for k, v in (doc["wall_s"] or {}).items()
                                                     if k.startswith(a["name"] + "/")))]
         for a in doc["arms"]], numeric={3})
     blocks = [Note(f"{doc['paper']}: {doc['finding']}") if doc["paper"] else None,
-              Figure(doc["figure"]["spec"].get("caption", "Headline figure"), png), claims,
-              arms, Note(f"Scale {doc['scale']}; command: {doc['command']}")]
+              Figure(doc["figure"]["spec"].get("caption", "Headline figure"), png),
+              build_claims_table(doc), arms,
+              Note(f"Scale {doc['scale']}; command: {doc['command']}")]
     return [Section("Study", [b for b in blocks if b is not None])]
 
 
@@ -150,12 +155,11 @@ def render_summary(doc: dict[str, Any]) -> str:
     import os
     import platform
 
-    claims = build_study_sections(doc, b"")[0].blocks
-    table = next(b for b in claims if isinstance(b, Table))
     wall = sum((doc["wall_s"] or {}).values())
-    lines = [f"# Study `{doc['study']}`: {doc['paper']}", "", doc["finding"], "",
-             "![headline figure](figure.png)", "",
-             render_markdown("x", [Section("x", [table])]).split("\n", 4)[4].strip(), "",
+    title, _, claims = render_markdown(f"Study `{doc['study']}`: {doc['paper']}", [
+        Section("Claims", [build_claims_table(doc)])]).partition("\n\n")
+    lines = [title, "", doc["finding"], "", "![headline figure](figure.png)", "", claims.strip(),
+             "",
              f"- Command: `{doc['command']}`",
              f"- Scale: {doc['scale']}; model: {doc['model']['name']} ({doc['model']['path']})",
              f"- Machine: {platform.machine()}, {os.cpu_count()} CPU cores, "

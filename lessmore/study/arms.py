@@ -77,8 +77,10 @@ def arm_done(out: Path, arm: Arm) -> bool:
 
 def run_arm(cfg: Any, spec: StudySpec, arm: Arm) -> dict[str, float]:
     """Run the arm's stages that have no completion marker, in order; returns wall seconds per
-    stage run now. A stage that started before and did not finish resumes: training continues
-    from its newest complete checkpoint, curation and evaluation read their caches."""
+    stage run now. A stage that started before and did not finish resumes: curation and
+    evaluation read their caches; training gets ``resume=true``, which continues from its newest
+    complete checkpoint where the trainer saved one (``trainer.save_strategy``) and otherwise
+    trains from the start."""
     here = arm_dir(Path(cfg.out), arm.name)
     timings = {}
     for stage, argv in arm_commands(cfg, spec, arm):
