@@ -32,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from machine import cpu_model  # noqa: E402  (this folder)
 
+from curation.core.io import write_text as atomic_write_text  # noqa: E402
+
 CATEGORIES = ["HighlyKnown", "MaybeKnown", "WeaklyKnown", "Unknown"]
 
 
@@ -78,12 +80,23 @@ def probe(name: str, rows: list[dict], engine, cache_root: Path, seed: int) -> d
     records = SlickProbe(counting, cfg, seed, cache).probe(rows)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     cache.close()
-    if counting.greedy or not cost_file.exists():  # measured now (not all read from the cache)
-        cost = {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-                "greedy_prompts": counting.greedy, "sampled_sequences": counting.sampled,
-                "complete_run": counting.greedy == cfg.n_prompts * len(rows)}
-        cost_file.write_text(json.dumps(cost))
-    cost = json.loads(cost_file.read_text())
+    cost = json.loads(cost_file.read_text()) if cost_file.exists() else {}
+    if "runs" not in cost:  # a cost file from one uninterrupted run, or none yet
+        cost = {"runs": [{k: cost[k] for k in ("wall_s", "cpu_s", "greedy_prompts",
+                                               "sampled_sequences")}] if cost else []}
+    if counting.greedy:  # measured now: the facts not read from the cache
+        cost["runs"].append({"wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+                             "greedy_prompts": counting.greedy,
+                             "sampled_sequences": counting.sampled})
+    timed = sum(r["greedy_prompts"] for r in cost["runs"]) // cfg.n_prompts
+    cost.update({key: round(sum(r[key] for r in cost["runs"]), 1) for key in
+                 ("wall_s", "cpu_s", "greedy_prompts", "sampled_sequences")})
+    cost["facts_timed"] = timed
+    cost["complete_run"] = timed == len(rows)
+    if timed:  # a resumed run is timed only on the facts it probed: per fact, and scaled up
+        cost["wall_s_per_fact"] = round(cost["wall_s"] / timed, 3)
+        cost["wall_s_scaled_to_all_facts"] = round(cost["wall_s"] / timed * len(rows), 1)
+    atomic_write_text(cost_file, json.dumps(cost))
     cats = [summarize_probe(r, cfg.n_prompts)["probe_category"] for r in records]
     return {"protocol": f"{cfg.n_prompts} prompts x {cfg.n_samples} samples, shortcut "
                         f"{cfg.shortcut}", "categories": dict(Counter(cats)), "cost": cost,

@@ -142,15 +142,20 @@ def compute_interval(c: Comparison, key: str, spec: MetricSpec, boot: BootstrapS
 
 
 def item_values(rows: list[dict[str, Any]], spec: MetricSpec, metric: str) -> ItemValues:
-    """Per-item parts of a metric; ids made unique by occurrence (a repeated id is a new item)."""
+    """Per-item parts of a metric, ids as :func:`item_ids` gives them."""
+    parts = np.array([read_item(r, spec, metric) for r in rows], dtype=float).reshape(-1, 2)
+    return ItemValues(item_ids(rows), parts[:, 0], parts[:, 1])
+
+
+def item_ids(rows: list[dict[str, Any]]) -> list[str]:
+    """The rows' ids made unique by occurrence (a repeated id is a new item)."""
     seen: Counter[str] = Counter()
     ids = []
     for k, row in enumerate(rows):
         item_id = str(row.get("id", k))
         seen[item_id] += 1
         ids.append(f"{item_id}#{seen[item_id]}")
-    parts = np.array([read_item(r, spec, metric) for r in rows], dtype=float).reshape(-1, 2)
-    return ItemValues(ids, parts[:, 0], parts[:, 1])
+    return ids
 
 
 def reproduces(values: ItemValues, spec: MetricSpec, expected: float | None) -> bool:

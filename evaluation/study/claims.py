@@ -24,7 +24,8 @@ from curation.core.config import UserError
 
 REPRODUCED, CONTRADICTED, INCONCLUSIVE = "reproduced", "contradicted", "inconclusive"
 EXPECTS = ("above", "below", "within")
-MEASURES = ("delta", "gap_closed", "difference", "value")
+MEASURES = ("delta", "gap_closed", "difference", "ratio", "agreement", "value")
+NEEDS_AGAINST = ("difference", "ratio", "agreement")
 
 RULE_TEXT = {
     "above": "reproduced if the 95% interval lies above {t}, contradicted if below, else "
@@ -42,7 +43,10 @@ class Claim:
 
     ``measure`` is how lessmore measures it: ``delta`` (an arm's tuned − base on ``metric``),
     ``gap_closed`` (for a style statistic: that delta as a share of the base-to-reference gap),
-    ``difference`` (``arm`` − ``against`` on ``metric``, both tuned, paired over items) or
+    ``difference`` (``arm`` − ``against`` on ``metric``, both tuned, paired over items),
+    ``ratio`` (``arm``'s delta over ``against``'s, both against ``arm``'s base: the share of
+    the other arm's gain this one reached), ``agreement`` (the share of items on which the two
+    arms' tuned models gave the same output: ``metric`` is ``benchmark/samples field``) or
     ``value`` (a number read from a JSON file of an arm: ``metric`` is ``file:dotted.path``).
     """
 
@@ -99,8 +103,8 @@ def parse_claims(raw: list[dict[str, Any]], arms: list[str]) -> list[Claim]:
         for arm in (claim.arm, claim.against):
             if arm is not None and arm not in arms:
                 raise UserError(f"{where}: arm {arm!r} is not one of this scale's arms {arms}")
-        if claim.measure == "difference" and claim.against is None:
-            raise UserError(f"{where}: measure=difference needs `against` (the other arm)")
+        if claim.measure in NEEDS_AGAINST and claim.against is None:
+            raise UserError(f"{where}: measure={claim.measure} needs `against` (the other arm)")
         claims.append(claim)
     return claims
 

@@ -75,7 +75,9 @@ def test_rule_text_names_threshold_and_margin():
 
 @pytest.mark.parametrize("item,message", [
     ({"arm": "nope"}, "not one of this scale's arms"),
-    ({"measure": "ratio"}, "measure must be one of"),
+    ({"measure": "share"}, "measure must be one of"),
+    ({"measure": "ratio"}, "needs `against`"),
+    ({"measure": "agreement"}, "needs `against`"),
     ({"expect": "higher"}, "expect must be one of"),
     ({"measure": "difference"}, "needs `against`"),
     ({"against": "ghost", "measure": "difference"}, "not one of this scale's arms"),
