@@ -14,8 +14,16 @@ def plot_study(series: dict[str, list[tuple[float, float, float | None, float | 
                xlabel: str, ylabel: str, title: str, zero: bool = True,
                logx: bool = False) -> bytes:
     """``series``: label -> [(x, value, low, high)], drawn in x order (``logx``: a log axis,
-    for ranks and sizes that grow by factors)."""
+    for ranks and sizes that grow by factors). Where an ``x`` is a name, not a number, the
+    axis is categorical: the names in the order first seen."""
     plt, fig, (ax,) = _figure(6.4, 3.8)
+    names = list(dict.fromkeys(p[0] for points in series.values() for p in points
+                               if isinstance(p[0], str)))
+    if names:  # categorical: every x a name
+        where = {n: k for k, n in enumerate(names)}
+        series = {label: [(where[str(p[0])], *p[1:]) for p in points]
+                  for label, points in series.items()}
+        logx = False
     for j, (label, points) in enumerate(series.items()):
         colour = plt.get_cmap("tab10").colors[j % 10]
         points = sorted(points)
@@ -33,6 +41,9 @@ def plot_study(series: dict[str, list[tuple[float, float, float | None, float | 
         ax.set_xscale("log")
         xs = sorted({p[0] for points in series.values() for p in points})
         ax.set_xticks(xs, [f"{x:g}" for x in xs])
+    if names:
+        ax.set_xticks(range(len(names)), [plain(n) for n in names])
+        ax.set_xlim(-0.5, len(names) - 0.5)
     ax.set_xlabel(plain(xlabel))
     ax.set_ylabel(plain(ylabel))
     ax.set_title(plain(title), fontsize=10)
@@ -44,7 +55,8 @@ def plot_study(series: dict[str, list[tuple[float, float, float | None, float | 
 def figure_series(figure: dict[str, Any], arms: list[dict[str, Any]],
                   points: dict[str, dict[str, Any]]) -> dict[str, list[Any]]:
     """The figure's series from the measured points: per metric of ``figure.metrics`` (named
-    by ``figure.labels`` where given), the arms that have an ``x`` and a value."""
+    by ``figure.labels`` where given), the arms that have an ``x`` (a number, or a name for a
+    categorical axis) and a value."""
     series, labels = {}, figure.get("labels") or {}
     for key in figure.get("metrics") or []:
         line = []
@@ -52,7 +64,8 @@ def figure_series(figure: dict[str, Any], arms: list[dict[str, Any]],
             p = points.get(arm["name"], {}).get(key)
             if arm.get("x") is None or p is None or p.get("value") is None:
                 continue
-            line.append((float(arm["x"]), p["value"], p.get("low"), p.get("high")))
+            x = arm["x"] if isinstance(arm["x"], str) else float(arm["x"])
+            line.append((x, p["value"], p.get("low"), p.get("high")))
         if line:
             series[labels.get(key, key)] = line
     return series

@@ -46,6 +46,10 @@ def arm_commands(cfg: Any, spec: StudySpec, arm: Arm) -> list[tuple[str, list[st
     curated, run_dir, results = here / "curated", here / "run", here / "results"
     py = [sys.executable, "-m"]
     base = model_overrides(cfg.model)
+    if arm.model is not None:  # a model evaluated as it is (e.g. proxy-tuned)
+        return [("evaluate", [*py, "evaluation", *model_overrides(cfg.model, path=arm.model),
+                              f"out={results}", f"cache_dir={out / 'cache' / 'evaluate'}",
+                              *spec.common["evaluate"], *arm.evaluate])]
     commands = [] if arm.data else [
         ("curate", [*py, "curation", f"out={curated}", *base, f"seed={cfg.seed}",
                     *spec.common["curate"], *arm.curate])]
@@ -70,8 +74,7 @@ def job_command(cfg: Any, job: Job, phase: str) -> list[str]:
 
 def arm_done(out: Path, arm: Arm) -> bool:
     """Every stage of the arm has its completion marker."""
-    stages = ([] if arm.data else ["curate"]) + ["train", "evaluate"] + (
-        ["weights"] if arm.weights else [])
+    stages = arm.stages + (["weights"] if arm.weights else [])
     return all((arm_dir(out, arm.name) / "done" / f"{s}.json").is_file() for s in stages)
 
 

@@ -4,7 +4,8 @@
 1. Resolve the study at its scale and check its claims (``python -m evaluation.study
    check_only=true``) before anything heavy runs; write ``OUT/study_spec.json``.
 2. Run the shared preparation jobs that have no completion marker.
-3. Launch the arms that are not done as one Hydra multirun of this same app with ``arm=NAME``
+3. Launch the arms that are not done as a Hydra multirun of this same app with ``arm=NAME``,
+   one multirun per wave (an arm with ``after`` runs in a wave after the arms it names)
    (``hydra/launcher=…`` and ``hydra.launcher.…`` overrides given to the study are passed on,
    so a launcher plugin spreads the arms over processes, a SLURM cluster or Ray); each arm job
    runs its stages as ordinary stage commands (:mod:`lessmore.study.arms`).
@@ -27,7 +28,7 @@ from curation.core.config import UserError, save_resolved_config, stage_main
 from curation.core.io import write_json
 
 from .arms import arm_done, read_timings, run_arm, run_command, run_jobs
-from .spec import StudySpec, resolve_study
+from .spec import StudySpec, arm_waves, resolve_study
 
 log = logging.getLogger(__name__)
 SPEC = "study_spec.json"  # read by evaluation.study
@@ -47,9 +48,12 @@ def run(cfg: Any) -> dict[str, Any]:
     write_spec(cfg, spec, out, {})
     run_command("check claims", analysis_command(out, ["check_only=true"]), cfg.threads)
     run_jobs(cfg, spec.prepare, "prepare")
-    pending = [a.name for a in spec.arms if not arm_done(out, a)]
-    if pending:
-        launch_arms(cfg, out, pending)
+    pending = []
+    for wave in arm_waves(spec.arms):  # an arm reading another's outputs runs after it
+        names = [a.name for a in wave if not arm_done(out, a)]
+        if names:
+            launch_arms(cfg, out, names)
+        pending += names
     run_jobs(cfg, spec.finish, "finish")
     write_spec(cfg, spec, out, read_timings(out, spec))
     run_command("analysis", analysis_command(out, [f"bootstrap_samples={cfg.bootstrap_samples}"]),

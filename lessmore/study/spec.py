@@ -6,11 +6,15 @@
 - ``data``: the datasets it reads, by hub name or local path (override on the command line:
   ``study.data.alpaca=../shared/data/alpaca/alpaca_5000.json``);
 - ``prepare``: shared jobs run once before any arm, ``{name: {stage, args}}`` (``stage``: a
-  module, ``curation`` or ``evaluation``; its ``out`` is ``OUT/prepare/<name>``);
+  module, ``curation`` or ``evaluation``; its ``out`` is ``OUT/prepare/<name>``; a job set to
+  null at a scale is not run there);
 - ``common``: ``curate`` / ``train`` / ``evaluate`` overrides every arm gets;
-- ``arms``: ``{name: {x, curate, train, evaluate, weights, data}}``: each arm runs curate →
-  train → evaluate (→ weights) into ``OUT/arms/<name>`` (with ``data``, a curated set to train
-  on, no curate); ``x`` places it on the figure's axis;
+- ``arms``: ``{name: {x, curate, train, evaluate, weights, data, model, after}}``: each arm
+  runs curate → train → evaluate (→ weights) into ``OUT/arms/<name>`` (with ``data``, a
+  curated set to train on, no curate; with ``model``, a model to evaluate as it is, no curate
+  and no training: e.g. a proxy-tuned large model, its ``evaluate`` overrides naming another
+  arm's run); ``after``: arms whose outputs this one reads, run before it (arms run in waves,
+  each wave one multirun); ``x`` places it on the figure's axis;
 - ``finish``: jobs run once after every arm, same form (``OUT/finish/<name>``): an analysis
   across arms, e.g. one arm's intruder dimensions with another as the control;
 - ``claims``: what is checked and by which rule (see :mod:`evaluation.study.claims`, which
@@ -59,6 +63,15 @@ class Arm:
     evaluate: list[str] = field(default_factory=list)
     weights: bool = False  # also run the intruder-dimension analysis of the arm's run
     data: str | None = None  # train on this curated set (a prepare job's) instead of curating
+    model: str | None = None  # evaluate this model as it is: no curate, no training
+    after: list[str] = field(default_factory=list)  # arms that must finish before this one
+
+    @property
+    def stages(self) -> list[str]:
+        """The stages this arm runs, in order (weights excluded)."""
+        if self.model is not None:
+            return ["evaluate"]
+        return ([] if self.data else ["curate"]) + ["train", "evaluate"]
 
 
 @dataclass
@@ -103,13 +116,19 @@ def resolve_study(cfg: Any) -> StudySpec:
         if body is None:
             continue  # not run at this scale
         _check_name(arm_name, f"study {name}: arm")
-        unknown = set(body) - {"x", "weights", "data", *STAGES}
+        unknown = set(body) - {"x", "weights", "data", "model", "after", *STAGES}
         if unknown:
             raise UserError(f"study {name}: arm {arm_name}: unknown field(s) {sorted(unknown)}")
-        arms.append(Arm(arm_name, body.get("x"), *(list(body.get(s) or []) for s in STAGES),
-                        bool(body.get("weights", False)), body.get("data")))
+        arm = Arm(arm_name, body.get("x"), *(list(body.get(s) or []) for s in STAGES),
+                  bool(body.get("weights", False)), body.get("data"), body.get("model"),
+                  list(body.get("after") or []))
+        if arm.model is not None and (arm.data or arm.curate or arm.train or arm.weights):
+            raise UserError(f"study {name}: arm {arm_name} evaluates `model` as it is: it "
+                            "takes no data, curate, train or weights")
+        arms.append(arm)
     if not arms:
         raise UserError(f"study {name}: no arm at scale {cfg.scale}")
+    arm_waves(arms, f"study {name}")  # unknown or circular `after` fails here
     prepare, finish = (_jobs(study, name, key) for key in ("prepare", "finish"))
     common = {s: list((study.get("common") or {}).get(s) or []) for s in STAGES}
     return StudySpec(name, study.get("paper", ""), study.get("finding", ""), prepare, arms, finish,
@@ -117,11 +136,32 @@ def resolve_study(cfg: Any) -> StudySpec:
                      study.get("figure") or {}, common, study.get("data") or {})
 
 
+def arm_waves(arms: list[Arm], where: str = "study") -> list[list[Arm]]:
+    """The arms in waves: each arm in the first wave after every arm it names in ``after``."""
+    names = {a.name for a in arms}
+    for arm in arms:
+        missing = [d for d in arm.after if d not in names]
+        if missing:
+            raise UserError(f"{where}: arm {arm.name} runs after {missing}, not arms at this "
+                            f"scale ({sorted(names)})")
+    waves, placed = [], set()
+    while len(placed) < len(arms):
+        wave = [a for a in arms if a.name not in placed and set(a.after) <= placed]
+        if not wave:
+            stuck = sorted(a.name for a in arms if a.name not in placed)
+            raise UserError(f"{where}: arms {stuck} wait on each other (circular `after`)")
+        waves.append(wave)
+        placed |= {a.name for a in wave}
+    return waves
+
+
 def _jobs(study: dict[str, Any], name: str, key: str) -> list[Job]:
     jobs = []
     for job_name, body in (study.get(key) or {}).items():
         _check_name(job_name, f"study {name}: {key} job")
-        if not body or "stage" not in body:
+        if body is None:
+            continue  # not run at this scale
+        if "stage" not in body:
             raise UserError(f"study {name}: {key} job {job_name} needs a `stage` module")
         unknown = set(body) - {"stage", "args"}
         if unknown:

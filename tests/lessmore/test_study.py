@@ -15,7 +15,7 @@ from omegaconf import OmegaConf, open_dict
 from curation.core.config import CONF_DIR, UserError, compose_config
 from lessmore.study import spec as study_spec  # noqa: F401  (registers the schema)
 from lessmore.study.facts import assign_split, parse_splits
-from lessmore.study.spec import resolve_study
+from lessmore.study.spec import arm_waves, resolve_study
 from tests import PROJECT_ROOT
 
 STUDIES = sorted(p.stem for p in (CONF_DIR / "study").glob("*.yaml"))
@@ -64,6 +64,33 @@ def test_an_arm_set_to_null_at_a_scale_is_not_run(tmp_path):
     with open_dict(cfg):
         cfg.study.scales.cpu = {"arms": {"r8": None}}
     assert [a.name for a in resolve_study(cfg).arms] == ["r1", "r64", "full"]
+
+
+def test_arms_run_in_waves_after_the_arms_they_read(tmp_path):
+    cfg = compose_study("proxy", "cpu", tmp_path)
+    spec = resolve_study(cfg)
+    assert [[a.name for a in w] for w in arm_waves(spec.arms)] == [["tuned"], ["proxy"]]
+    proxy = next(a for a in spec.arms if a.name == "proxy")
+    assert proxy.stages == ["evaluate"] and proxy.model == cfg.model.path
+    with open_dict(cfg):
+        cfg.study.arms.tuned.after = ["proxy"]
+    with pytest.raises(UserError, match="wait on each other"):
+        resolve_study(cfg)
+    with open_dict(cfg):
+        cfg.study.arms.tuned.after = ["ghost"]
+    with pytest.raises(UserError, match=r"runs after \['ghost'\]"):
+        resolve_study(cfg)
+    with open_dict(cfg):
+        cfg.study.arms.tuned.after = []
+        cfg.study.arms.proxy.train = ["method=full"]
+    with pytest.raises(UserError, match="evaluates `model` as it is"):
+        resolve_study(cfg)
+
+
+def test_a_job_set_to_null_at_a_scale_is_not_run(tmp_path):
+    spec = resolve_study(compose_study("proxy", "paper", tmp_path))
+    assert spec.prepare == [] and [a.name for a in spec.arms] == ["proxy", "large_tuned"]
+    assert all(a.model and not a.after for a in spec.arms)
 
 
 def test_splits_are_by_fact_and_seeded():
