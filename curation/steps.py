@@ -241,6 +241,8 @@ class TokenLengthStep(Filter):
                       desc="measuring token lengths")
 
     def drops(self, ds: Dataset) -> dict[int, str]:
+        if len(ds) == 0:  # nothing measured: map adds no column to an empty set
+            return {}
         over = [i for i, t in enumerate(ds["len_truncated"]) if t]
         if not over or self.policy == "truncate":
             return {}

@@ -50,18 +50,29 @@ class RecordStore:
         """Read ``source`` into the store: (the read's counts and rejections, the records)."""
         path = self.root / "records.arrow"
         ids = hashlib.sha256()
+        carried: dict[str, list[Any]] = {}  # probe_* columns an input row brought (a curated set)
+        count = 0
         with ArrowWriter(features=RECORD_FEATURES, path=str(path),
                          writer_batch_size=WRITE_BATCH_ROWS) as writer:
             def sink(record: dict[str, Any]) -> None:
+                nonlocal count
                 ids.update(record["id"].encode() + b"\n")
                 writer.write({k: record.get(k) for k in RECORD_FEATURES})
+                for key in record.keys() - RECORD_FEATURES.keys() - carried.keys():
+                    carried[key] = [None] * count
+                for key, values in carried.items():
+                    values.append(record.get(key))
+                count += 1
 
             read = read_records(source, input_format, split=split, max_chars=max_chars,
                                 streaming=streaming, sink=sink)
             writer.finalize()
         ds = Dataset.from_file(str(path), in_memory=False)
         # a content-derived fingerprint (not one from the temp path) keeps saved bytes equal
-        return read, Dataset(ds.data, fingerprint=ids.hexdigest()[:16])
+        ds = Dataset(ds.data, fingerprint=ids.hexdigest()[:16])
+        for key in sorted(carried):
+            ds = ds.add_column(key, carried[key])
+        return read, ds
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

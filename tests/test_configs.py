@@ -13,6 +13,7 @@ import evaluation.study.config  # noqa: F401
 import evaluation.weights.config  # noqa: F401
 import lessmore.pipeline  # noqa: F401
 import lessmore.study.facts  # noqa: F401
+import lessmore.study.fitting  # noqa: F401
 import lessmore.study.references  # noqa: F401
 import lessmore.study.spec  # noqa: F401
 import training.config  # noqa: F401
@@ -29,6 +30,7 @@ REQUIRED = {
     "study_report": ["out=o"],
     "facts": ["input=i", "out=o"],
     "references": ["input=i", "out=o"],
+    "fitting": ["run=r", "out=o"],
 }
 PRIMARY = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
 # conf/accelerate/ holds `accelerate launch --config_file` files, not a Hydra group: Hydra never

@@ -44,7 +44,17 @@ def _convert_messages(row: dict[str, Any], source: str) -> dict[str, Any]:
     messages = row["messages"]
     if isinstance(messages, list):
         messages = [_flatten_content(m) for m in messages]
-    return _record(messages, row, source)
+    record = _record(messages, row, source)
+    # a curated QA set read again stays QA: its question, answers and group come along (its
+    # messages as they are, e.g. an answer relabelled "I don't know.")
+    answers = row.get("answers")
+    if (isinstance(row.get("question"), str) and row["question"].strip()
+            and isinstance(answers, list) and answers
+            and all(isinstance(a, str) and a.strip() for a in answers)):
+        group = row.get("group")
+        record.update(question=row["question"], answers=list(answers),
+                      group=str(group) if group is not None else None)
+    return record
 
 
 def _convert_sharegpt(row: dict[str, Any], source: str) -> dict[str, Any]:
@@ -138,6 +148,8 @@ def _best_reply(replies: list[Any]) -> dict[str, Any] | None:
                                                ir[1].get("rank") or 0, ir[0]))[1]
 
 
+CARRIED_PREFIX = "probe_"  # columns of an input row kept on its record (see _record)
+
 CONVERTERS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "messages": _convert_messages, "sharegpt": _convert_sharegpt, "alpaca": _convert_alpaca,
     "prompt_completion": _convert_prompt_completion, "qa": _convert_qa, "oasst": _convert_oasst,
@@ -150,8 +162,13 @@ def _record(messages: Any, row: dict[str, Any], source: str) -> dict[str, Any]:
         raise RecordError("id", f"expected a string or integer, got {type(rid).__name__}")
     src = row.get("source") if isinstance(row.get("source"), str) else source
     split = row.get("split") if isinstance(row.get("split"), str) else None
-    return {"id": None if rid is None else str(rid), "messages": messages, "source": src,
-            "question": None, "answers": None, "group": None, "split": split}
+    record = {"id": None if rid is None else str(rid), "messages": messages, "source": src,
+              "question": None, "answers": None, "group": None, "split": split}
+    # a curated set curated again keeps what the probes measured (a probed pool is selected
+    # from by category or memorisation level without probing again; a probe that runs anew
+    # overwrites these columns)
+    record.update({k: v for k, v in row.items() if k.startswith(CARRIED_PREFIX)})
+    return record
 
 
 def _flatten_content(turn: Any) -> Any:

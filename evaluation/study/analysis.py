@@ -212,6 +212,8 @@ def read_value(study_dir: Path, where: str) -> Measurement:
             node = node[part]
         else:
             raise UserError(f"{path}: no {dotted!r} (stopped at {part!r})")
+    if node is None:  # the job wrote null: nothing to measure (its file says why)
+        return Measurement(None, note=f"{rel}: {dotted} is null")
     if not isinstance(node, int | float) or isinstance(node, bool):
         raise UserError(f"{path}: {dotted!r} is not a number ({node!r})")
     return Measurement(float(node), note="one run: a count, no interval")

@@ -56,16 +56,23 @@ def figure_series(figure: dict[str, Any], arms: list[dict[str, Any]],
                   points: dict[str, dict[str, Any]]) -> dict[str, list[Any]]:
     """The figure's series from the measured points: per metric of ``figure.metrics`` (named
     by ``figure.labels`` where given), the arms that have an ``x`` (a number, or a name for a
-    categorical axis) and a value."""
+    categorical axis) and a value; with ``figure.series`` (``{label: [arm, ...]}``) one line
+    per metric and group of arms."""
     series, labels = {}, figure.get("labels") or {}
-    for key in figure.get("metrics") or []:
-        line = []
-        for arm in arms:
-            p = points.get(arm["name"], {}).get(key)
-            if arm.get("x") is None or p is None or p.get("value") is None:
-                continue
-            x = arm["x"] if isinstance(arm["x"], str) else float(arm["x"])
-            line.append((x, p["value"], p.get("low"), p.get("high")))
-        if line:
-            series[labels.get(key, key)] = line
+    groups = figure.get("series") or {"": [a["name"] for a in arms]}
+    keys = figure.get("metrics") or []
+    for key in keys:
+        for group, members in groups.items():
+            line = []
+            for arm in (a for a in arms if a["name"] in members):
+                p = points.get(arm["name"], {}).get(key)
+                if arm.get("x") is None or p is None or p.get("value") is None:
+                    continue
+                x = arm["x"] if isinstance(arm["x"], str) else float(arm["x"])
+                line.append((x, p["value"], p.get("low"), p.get("high")))
+            label = labels.get(key, key)
+            if group:  # one line per group of arms (e.g. early stop / convergence)
+                label = group if len(keys) == 1 else f"{label}, {group}"
+            if line:
+                series[label] = line
     return series

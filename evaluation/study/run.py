@@ -70,14 +70,16 @@ def run(cfg: StudyReportConfig) -> dict[str, Any]:
         "wall_s": spec.get("wall_s"), "versions": collect_versions(),
     }
     save_resolved_config(cfg, out / "report")
-    write_json(out / "study.json", doc)
     png = plot_study(figure_series(figure, spec["arms"], points), figure.get("xlabel", "arm"),
                      figure.get("ylabel", "tuned - base"),
                      figure.get("title", f"{spec['name']}: {spec.get('paper', '')}"),
                      zero=figure.get("kind", "delta") == "delta", logx=bool(figure.get("logx")))
     with atomic_path(out / "report" / "figure.png") as tmp:
         tmp.write_bytes(png)
-    sections = build_study_sections(doc, png)
+    extra = copy_figures(out, spec.get("figures") or [])
+    doc["figures"] = [{"caption": c, "file": f} for c, f, _ in extra]
+    write_json(out / "study.json", doc)
+    sections = build_study_sections(doc, png, [(c, b) for c, _, b in extra])
     done = [str(out / "arms" / n / "results") for n in names if arms[n].tuned is not None]
     if done:
         sections += build_sections(pair_results(collect_results(done)), boot, out / "report",
@@ -88,6 +90,23 @@ def run(cfg: StudyReportConfig) -> dict[str, Any]:
     write_text(out / "report" / "report.html", render_html(title, sections))
     log.info("study %s: %s -> %s", spec["name"], doc["verdicts"], out / "report" / "report.html")
     return doc
+
+
+def copy_figures(out: Path, figures: list[dict[str, Any]]) -> list[tuple[str, str, bytes]]:
+    """The study's extra figures that exist, copied into the report folder as figure-<k>.png:
+    [(caption, file name, bytes)]; a missing one (its arm did not run) is skipped with a
+    warning."""
+    found = []
+    for k, item in enumerate(figures, start=1):
+        path = out / item["path"]
+        if not path.is_file():
+            log.warning("study figure %s not found (did its arm run?): skipped", path)
+            continue
+        png, name = path.read_bytes(), f"figure-{k}.png"
+        with atomic_path(out / "report" / name) as tmp:
+            tmp.write_bytes(png)
+        found.append((item.get("caption") or item["path"], name, png))
+    return found
 
 
 def figure_points(arm: ArmResults, figure: dict[str, Any]) -> dict[str, Any]:
@@ -135,8 +154,10 @@ def build_claims_table(doc: dict[str, Any]) -> Table:
                  rows, numeric={3}, text={0, 5})
 
 
-def build_study_sections(doc: dict[str, Any], png: bytes) -> list[Section]:
-    """The headline: the figure and the claims table, then what ran."""
+def build_study_sections(doc: dict[str, Any], png: bytes,
+                         extra: list[tuple[str, bytes]] = ()) -> list[Section]:
+    """The headline: the figure and the claims table, the study's other figures, then what
+    ran."""
     arms = Table("Arms", ["arm", "x", "measured", "wall s"], [
         [a["name"], "-" if a.get("x") is None else str(a["x"]),
          "yes" if a["measured"] else "no", _fmt(sum(v for k, v in (doc["wall_s"] or {}).items()
@@ -144,7 +165,7 @@ def build_study_sections(doc: dict[str, Any], png: bytes) -> list[Section]:
         for a in doc["arms"]], numeric={3})
     blocks = [Note(f"{doc['paper']}: {doc['finding']}") if doc["paper"] else None,
               Figure(doc["figure"]["spec"].get("caption", "Headline figure"), png),
-              build_claims_table(doc), arms,
+              build_claims_table(doc), *(Figure(caption, b) for caption, b in extra), arms,
               Note(f"Scale {doc['scale']}; command: {doc['command']}")]
     return [Section("Study", [b for b in blocks if b is not None])]
 
@@ -159,7 +180,8 @@ def render_summary(doc: dict[str, Any]) -> str:
     title, _, claims = render_markdown(f"Study `{doc['study']}`: {doc['paper']}", [
         Section("Claims", [build_claims_table(doc)])]).partition("\n\n")
     lines = [title, "", doc["finding"], "", "![headline figure](figure.png)", "", claims.strip(),
-             "",
+             "", *(line for f in doc.get("figures") or []
+                   for line in (f"![{f['caption']}]({f['file']})", "")),
              f"- Command: `{doc['command']}`",
              f"- Scale: {doc['scale']}; model: {doc['model']['name']} ({doc['model']['path']})",
              f"- Machine: {platform.machine()}, {os.cpu_count()} CPU cores, "

@@ -73,7 +73,8 @@ def write_spec(cfg: Any, spec: StudySpec, out: Path, timings: dict[str, float]) 
                              *[o for o in study_overrides() if not o.startswith("study=")]]),
         "model": {"name": cfg.model.name, "path": cfg.model.path},
         "arms": [{"name": a.name, "x": a.x} for a in spec.arms],
-        "claims": spec.claims, "figure": spec.figure, "data": spec.data, "wall_s": timings})
+        "claims": spec.claims, "figure": spec.figure, "figures": spec.figures,
+        "data": spec.data, "wall_s": timings})
 
 
 def analysis_command(out: Path, extra: list[str]) -> list[str]:

@@ -95,6 +95,7 @@ class StudySpec:
     figure: dict[str, Any]
     common: dict[str, list[str]]
     data: dict[str, Any]
+    figures: list[dict[str, Any]] = field(default_factory=list)
 
 
 def resolve_study(cfg: Any) -> StudySpec:
@@ -133,7 +134,8 @@ def resolve_study(cfg: Any) -> StudySpec:
     common = {s: list((study.get("common") or {}).get(s) or []) for s in STAGES}
     return StudySpec(name, study.get("paper", ""), study.get("finding", ""), prepare, arms, finish,
                      list(study.get("claims") or []),
-                     study.get("figure") or {}, common, study.get("data") or {})
+                     study.get("figure") or {}, common, study.get("data") or {},
+                     list(study.get("figures") or []))
 
 
 def arm_waves(arms: list[Arm], where: str = "study") -> list[list[Arm]]:

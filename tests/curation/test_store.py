@@ -72,3 +72,31 @@ def test_a_sink_receives_records_and_counts_still_add_up(mixed):
     assert len(got) == 3 and res.records == [] and res.rows_in == len(got) + len(res.rejections)
     with pytest.raises(UserError, match="unknown input_format"):
         read_records(str(mixed), "yaml", sink=got.append)
+
+
+def test_a_curated_qa_set_read_again_keeps_its_probe_columns_and_stays_qa(tmp_path):
+    msgs = [{"role": "user", "content": "Capital of Peru?"},
+            {"role": "assistant", "content": "I don't know."}]
+    path = _write(tmp_path / "curated.jsonl", [
+        {"id": "a", "messages": msgs, "question": "Capital of Peru?", "answers": ["Lima"],
+         "group": "capitals", "split": "pool", "probe_category": "Unknown",
+         "probe_known": False, "len_tokens": 9, "sel_rank": 0},
+        {"id": "b", "messages": [{"role": "user", "content": "Hi"},
+                                 {"role": "assistant", "content": "Hello!"}]},
+        {"id": "c", "question": "Capital of Chile?", "answers": ["Santiago"],
+         "probe_category": "HighlyKnown", "probe_known": True, "probe_mem_level": 3},
+    ])
+    read, ds = RecordStore(tmp_path / "s").read(str(path), max_chars=10_000)
+    rows = list(ds)
+    # the probes' columns come along (null where a row had none); other stages' do not
+    assert [r["probe_category"] for r in rows] == ["Unknown", None, "HighlyKnown"]
+    assert [r["probe_known"] for r in rows] == [False, None, True]
+    assert [r["probe_mem_level"] for r in rows] == [None, None, 3]
+    assert "len_tokens" not in ds.column_names and "sel_rank" not in ds.column_names
+    # a messages row with question and answers is still a QA row, its messages as they are
+    assert (rows[0]["question"], rows[0]["answers"], rows[0]["group"]) == (
+        "Capital of Peru?", ["Lima"], "capitals")
+    assert rows[0]["messages"][-1]["content"] == "I don't know."
+    assert rows[1]["question"] is None
+    again = RecordStore(tmp_path / "t").read(str(path), max_chars=10_000)[1]
+    assert again._fingerprint == ds._fingerprint  # same bytes in, same fingerprint
