@@ -226,6 +226,19 @@ def test_references_job_reads_alpaca_eval_rows_and_names_bad_ones(tmp_path):
     assert refs[0]["group"] == "helpful_base"
     m = json.loads((tmp_path / "r/manifest.json").read_text())
     assert (m["rows_read"], m["kept"], m["past_limit"]) == (5, 3, 2)
+    many = [{"instruction": f"Say {i}.", "output": f"{i}!", "dataset": ["a", "b"][i >= 10]}
+            for i in range(20)]  # sorted by group, as AlpacaEval's file is
+    (tmp_path / "many.json").write_text(json.dumps(many))
+    drawn = []
+    for name in ("s1", "s2"):
+        proc = run_module("lessmore.study.references", f"input={tmp_path / 'many.json'}",
+                          f"out={tmp_path / name}", "limit=6", "sample=seeded")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        drawn.append([json.loads(line)["id"] for line in (tmp_path / name / "reference.jsonl").open()])
+    assert drawn[0] == drawn[1] and drawn[0] != ["0", "1", "2", "3", "4", "5"]  # seeded, not first
+    assert drawn[0] == sorted(drawn[0], key=int)  # kept in file order
+    groups = json.loads((tmp_path / "s1/manifest.json").read_text())["groups"]
+    assert sum(groups.values()) == 6 and set(groups) == {"a", "b"}
     rows[2]["output"] = ""
     src.write_text(json.dumps(rows))
     proc = run_module("lessmore.study.references", f"input={src}", f"out={tmp_path / 's'}")
