@@ -145,7 +145,9 @@ def build_factuality(runs: list[Run], boot: BootstrapSettings) -> Section | None
             "write it with curation's probe to split the scores by SliCK category)")]
         ) if closed_book else None
     blocks: list[Block] = [Note("Closed-book metrics split by the knowledge category curation's "
-                                "probe assigned to each held-out fact (SliCK); intervals from "
+                                "probe assigned to each held-out fact (the benchmark's "
+                                "category_field: SliCK categories from probe_category, or "
+                                "memorisation levels 0-4 from probe_mem_level); intervals from "
                                 "the paired bootstrap within each category. One base column "
                                 "when every run's base results agree, else one per run.")]
     for key in sorted(keys, key=lambda k: _declared_order(runs, k)):
