@@ -12,7 +12,8 @@ shortcut: same categories as the full protocol). Each protocol has its own resul
 ``--cache``, so a killed run resumes; a cached protocol is not timed again (its cost is then read
 from the cost file written when it ran). Prints JSON: facts, relations, per protocol the
 category counts, wall and CPU seconds, greedy prompts and sampled sequences decoded; the 4x4
-confusion matrix (rows: slick, columns: quick), agreement, and each slick category's recall.
+confusion matrix (rows: slick, columns: quick), agreement, and each slick category's recall
+(each share with its 95% Wilson interval).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class Counting:
 
 
 def probe(name: str, rows: list[dict], engine, cache_root: Path, seed: int) -> dict:
+    import torch
     from omegaconf import OmegaConf
 
     from curation.core.cache import ResultCache
@@ -87,7 +89,8 @@ def probe(name: str, rows: list[dict], engine, cache_root: Path, seed: int) -> d
     if counting.greedy:  # measured now: the facts not read from the cache
         cost["runs"].append({"wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
                              "greedy_prompts": counting.greedy,
-                             "sampled_sequences": counting.sampled})
+                             "sampled_sequences": counting.sampled,
+                             "threads": torch.get_num_threads()})
     timed = sum(r["greedy_prompts"] for r in cost["runs"]) // cfg.n_prompts
     cost.update({key: round(sum(r[key] for r in cost["runs"]), 1) for key in
                  ("wall_s", "cpu_s", "greedy_prompts", "sampled_sequences")})
@@ -101,6 +104,15 @@ def probe(name: str, rows: list[dict], engine, cache_root: Path, seed: int) -> d
     return {"protocol": f"{cfg.n_prompts} prompts x {cfg.n_samples} samples, shortcut "
                         f"{cfg.shortcut}", "categories": dict(Counter(cats)), "cost": cost,
             "per_fact": cats}
+
+
+def share(hits: int, n: int, z: float = 1.96) -> dict:
+    """hits / n with its 95% Wilson score interval."""
+    p = hits / n
+    centre, half = (p + z * z / (2 * n)), z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
+    scale = 1 + z * z / n
+    return {"value": round(p, 4), "hits": hits, "n": n,
+            "low": round((centre - half) / scale, 4), "high": round((centre + half) / scale, 4)}
 
 
 def main() -> None:
@@ -140,12 +152,12 @@ def main() -> None:
         matrix = {s: {q: sum(p == (s, q) for p in pairs) for q in CATEGORIES}
                   for s in CATEGORIES}
         out["confusion_slick_rows_quick_columns"] = matrix
-        out["agreement"] = round(sum(s == q for s, q in pairs) / len(pairs), 4)
+        out["agreement"] = share(sum(s == q for s, q in pairs), len(pairs))
         out["recall_of_slick_category"] = {
-            s: round(matrix[s][s] / n, 4) if (n := sum(matrix[s].values())) else None
+            s: share(matrix[s][s], n) if (n := sum(matrix[s].values())) else None
             for s in CATEGORIES}
-        out["known_agreement"] = round(sum((s == "Unknown") == (q == "Unknown")
-                                           for s, q in pairs) / len(pairs), 4)
+        out["known_agreement"] = share(sum((s == "Unknown") == (q == "Unknown")
+                                           for s, q in pairs), len(pairs))
     print(json.dumps(out, indent=2))
 
 
