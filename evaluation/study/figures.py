@@ -41,6 +41,7 @@ def plot_study(series: dict[str, list[tuple[float, float, float | None, float | 
         ax.set_xscale("log")
         xs = sorted({p[0] for points in series.values() for p in points})
         ax.set_xticks(xs, [f"{x:g}" for x in xs])
+        ax.minorticks_off()  # only the arms' own x values are labelled
     if names:
         ax.set_xticks(range(len(names)), [plain(n) for n in names])
         ax.set_xlim(-0.5, len(names) - 0.5)
