@@ -153,7 +153,8 @@ def ratio(arm: ArmResults, against: ArmResults, key: str, boot: BootstrapSetting
     if not all(p.ids and reproduces(p, spec, v) for p, v in zip(parts, (b, a, c), strict=True)):
         return Measurement(point, note="point only: samples missing or not reproducing "
                                        "results.json")
-    common = [i for i in parts[1].ids if i in set(parts[0].ids) & set(parts[2].ids)]
+    others = set(parts[0].ids) & set(parts[2].ids)
+    common = [i for i in parts[1].ids if i in others]
     if not common:
         return Measurement(point, note="point only: no item scored by all three models")
     cols = []
@@ -170,9 +171,7 @@ def ratio(arm: ArmResults, against: ArmResults, key: str, boot: BootstrapSetting
     note = f"base: {arm.name}'s; {len(draws)} of {boot.samples} resamples with a gain to share"
     if not len(draws):
         return Measurement(point, note=note)
-    tail = (1 - boot.confidence) / 2 * 100
-    low, high = np.percentile(draws, [tail, 100 - tail])
-    return Measurement(point, float(low), float(high), len(common), note)
+    return Measurement(point, *percentile_interval(draws, boot.confidence), len(common), note)
 
 
 def agreement(arm: ArmResults, against: ArmResults, where: str, boot: BootstrapSettings
@@ -193,10 +192,15 @@ def agreement(arm: ArmResults, against: ArmResults, where: str, boot: BootstrapS
     same = np.array([outputs[0][i] == outputs[1][i] for i in common], dtype=float)
     rng = np.random.default_rng(zlib.crc32(f"{boot.seed}:agreement:{where}".encode()))
     draws = same[rng.integers(0, len(same), size=(boot.samples, len(same)))].mean(axis=1)
-    tail = (1 - boot.confidence) / 2 * 100
+    return Measurement(float(same.mean()), *percentile_interval(draws, boot.confidence),
+                       len(same), f"{int(same.sum())} of {len(same)} items identical")
+
+
+def percentile_interval(draws: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The central ``confidence`` percentile interval of bootstrap draws."""
+    tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(draws, [tail, 100 - tail])
-    return Measurement(float(same.mean()), float(low), float(high), len(same),
-                       f"{int(same.sum())} of {len(same)} items identical")
+    return float(low), float(high)
 
 
 def read_value(study_dir: Path, where: str) -> Measurement:

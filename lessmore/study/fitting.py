@@ -24,8 +24,9 @@ from omegaconf import MISSING
 from curation.core.config import UserError, register_schema, stage_main
 from curation.core.contract import CURVES
 from curation.core.io import read_jsonl, write_json
+from curation.core.records import KnowledgeCategory
 
-KNOWN = ("HighlyKnown", "MaybeKnown", "WeaklyKnown")
+KNOWN = [c.value for c in KnowledgeCategory if c.known]  # pooled as "known"
 
 
 @dataclass
